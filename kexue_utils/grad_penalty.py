@@ -87,9 +87,12 @@ NORMS = ("spectral", "frobenius")
 # --------------------------------------------------------------------------------------------------
 def _finite(name: str, value: Any, ndim: tuple[int, ...]) -> np.ndarray:
     try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged nesting
         raise TypeError(f"{name} must be a numeric array") from exc
+    if raw.dtype.kind not in "iuf":  # no bool, complex, string or object arrays
+        raise TypeError(f"{name} must be a real (int or float) array, got dtype {raw.dtype}")
+    arr = raw.astype(float, copy=False)
     if arr.ndim not in ndim:
         raise ValueError(
             f"{name} must have {' or '.join(map(str, ndim))} dimension(s), got shape {arr.shape}"
@@ -99,6 +102,54 @@ def _finite(name: str, value: Any, ndim: tuple[int, ...]) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or inf")
     return arr
+
+
+def _check_int(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an int ≥ {low}, got {value!r}")
+    return int(value)
+
+
+def _check_real(name: str, value: Any, positive: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    if not np.isfinite(value) or value < 0 or (positive and value == 0):
+        raise ValueError(f"{name} must be {'positive' if positive else '≥ 0'} and finite, got {value!r}")
+    return float(value)
+
+
+def _seq(name: str, values: Any, min_len: int) -> list[Any]:
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        values = values.tolist()
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) < min_len:
+        raise ValueError(f"{name} must be a sequence of at least {min_len} entries, got {values!r}")
+    return list(values)
+
+
+def _check_ints(name: str, values: Any, low: int, min_len: int) -> list[int]:
+    return [_check_int(f"{name}[{i}]", v, low) for i, v in enumerate(_seq(name, values, min_len))]
+
+
+def _check_labels(name: str, y: Any, n: int, classes: int) -> np.ndarray:
+    try:
+        raw = np.asarray(y)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a 1-D array of int class labels") from exc
+    if raw.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold int class labels, got dtype {raw.dtype}")
+    if raw.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},) to match the inputs, got {raw.shape}")
+    if n and (raw.min() < 0 or raw.max() >= classes):
+        raise ValueError(f"{name} must hold labels in [0, {classes})")
+    return raw
+
+
+def _check_data(X: Any, y: Any, widths: Sequence[int]) -> None:
+    """Validate (X, y) for the tanh/linear-output MLP with the given widths (d, ..., classes)."""
+    X_arr = _finite("X", X, (2,))
+    if X_arr.shape[1] != widths[0]:
+        raise ValueError(f"X has {X_arr.shape[1]} columns but widths[0] = {widths[0]}")
+    _check_labels("y", y, X_arr.shape[0], widths[-1])
 
 
 def _check_layers(layers: Layers) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -121,17 +172,19 @@ def _check_layers(layers: Layers) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _check_activation(activation: str | Sequence[str], n_layers: int) -> list[str]:
+    if not isinstance(activation, (str, Sequence)):
+        raise TypeError(f"activation must be a name or a list of names, got {activation!r}")
     names = [activation] * n_layers if isinstance(activation, str) else list(activation)
     if len(names) != n_layers:
         raise ValueError(f"activation lists {len(names)} names for {n_layers} layers")
     for name in names:
-        if name not in ACTIVATIONS:
+        if not isinstance(name, str) or name not in ACTIVATIONS:
             raise ValueError(f"unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}")
     return names
 
 
 def _check_norm(norm: str) -> str:
-    if norm not in NORMS:
+    if not isinstance(norm, str) or norm not in NORMS:
         raise ValueError(f"unknown norm {norm!r}; choose 'spectral' or 'frobenius'")
     return norm
 
@@ -203,17 +256,25 @@ def backprop(
     for t in range(len(layers) - 1, 0, -1):
         deltas.insert(0, slopes[t - 1] * (deltas[0] @ layers[t][0]))
     grad_x = deltas[0] @ layers[0][0]
+    if not all(np.all(np.isfinite(a)) for a in [grad_x, *hs, *deltas, *(jacs if jacobians else [])]):
+        raise ValueError(
+            "overflow: the pass through layers with these x and u is not finite (values too large)"
+        )
     return Backprop(hs, deltas, jacs[:-1] if jacobians else [], grad_x)
 
 
 def matrix_norm(A: np.ndarray, norm: str = "spectral") -> np.ndarray:
     """Return the spectral (largest singular value) or Frobenius norm of A, batched over leading axes."""
     norm = _check_norm(norm)
-    A = np.asarray(A, dtype=float)
-    if A.ndim < 2:
-        raise ValueError(f"A must be a matrix or a stack of matrices, got shape {A.shape}")
+    A = _finite("A", A, tuple(range(2, 33)))
+    if A.shape[-1] == 0 or A.shape[-2] == 0:
+        raise ValueError(f"A must have at least one row and one column, got shape {A.shape}")
     if norm == "frobenius":
-        return np.sqrt(np.sum(A**2, axis=(-2, -1)))
+        top = np.max(np.abs(A), axis=(-2, -1))
+        if np.all((top == 0) | ((top > 1e-150) & (top < 1e150))):  # A**2 neither underflows nor overflows
+            return np.sqrt(np.sum(A**2, axis=(-2, -1)))
+        top = np.where(top > 0, top, 1.0)
+        return top * np.sqrt(np.sum((A / top[..., None, None]) ** 2, axis=(-2, -1)))
     return np.linalg.svd(A, compute_uv=False)[..., 0]
 
 
@@ -273,6 +334,8 @@ def inequality_terms(
     if np.any(~zero[:, None] & (denom == 0)):
         raise RuntimeError("a layer has zero ‖W‖‖∂h/∂x‖ but ∇_x f ≠ 0, which the chain rule forbids")
     lhs_terms = np.where(zero[:, None], 0.0, grad_x_sq[:, None] * np.where(np.isinf(coef), 0.0, coef))
+    if not (np.all(np.isfinite(lhs_terms)) and np.all(np.isfinite(param_sq))):
+        raise ValueError("overflow: the sides for these layers, x and u exceed float64 (values too large)")
     return InequalityTerms(
         grad_x_sq=grad_x_sq,
         h_sq=h_sq,
@@ -322,12 +385,10 @@ def random_mlp(
 
     W ~ N(0, weight_gain²/fan_in) and b ~ N(0, bias_std²), drawn from ``np.random.default_rng(seed)``.
     """
-    if len(widths) < 2 or any(int(w) < 1 for w in widths):
-        raise ValueError(f"widths must list at least two positive sizes, got {widths!r}")
-    if not np.isfinite(weight_gain) or weight_gain <= 0:
-        raise ValueError(f"weight_gain must be positive, got {weight_gain!r}")
-    if not np.isfinite(bias_std) or bias_std < 0:
-        raise ValueError(f"bias_std must be ≥ 0, got {bias_std!r}")
+    _check_ints("widths", widths, 1, 2)
+    _check_int("seed", seed, 0)
+    _check_real("weight_gain", weight_gain)
+    _check_real("bias_std", bias_std, positive=False)
     rng = np.random.default_rng(seed)
     return [
         (rng.normal(0.0, weight_gain / np.sqrt(n_in), (n_out, n_in)), rng.normal(0.0, bias_std, n_out))
@@ -347,8 +408,12 @@ def init_weight(n_out: int, n_in: int, scheme: str, rng: np.random.Generator) ->
     glorot_uniform: U(±√(6/(n_in+n_out))); he_normal: N(0, 2/n_in); lecun_normal: N(0, 1/n_in);
     orthogonal: Q of a Gaussian matrix (sign-corrected); torch_default: U(±1/√n_in), PyTorch's nn.Linear.
     """
-    if scheme not in INIT_SCHEMES:
+    if not isinstance(scheme, str) or scheme not in INIT_SCHEMES:
         raise ValueError(f"unknown scheme {scheme!r}; choose from {INIT_SCHEMES}")
+    _check_int("n_out", n_out, 1)
+    _check_int("n_in", n_in, 1)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")
     if scheme == "glorot_uniform":
         a = np.sqrt(6.0 / (n_in + n_out))
         return rng.uniform(-a, a, (n_out, n_in))
@@ -370,8 +435,11 @@ def init_spectral_norms(widths: Sequence[int], scheme: str, draws: int, seed: in
 
     Implements the measurement behind Eq. (gp-baiyin).
     """
-    if draws < 1:
-        raise ValueError(f"draws must be ≥ 1, got {draws!r}")
+    _check_int("draws", draws, 1)
+    _check_ints("widths", widths, 1, 1)
+    _check_int("seed", seed, 0)
+    if not isinstance(scheme, str) or scheme not in INIT_SCHEMES:
+        raise ValueError(f"unknown scheme {scheme!r}; choose from {INIT_SCHEMES}")
     rng = np.random.default_rng(seed)
     return np.array([[matrix_norm(init_weight(n, n, scheme, rng)) for _ in range(draws)] for n in widths])
 
@@ -383,6 +451,8 @@ def load_digits_split(n_train: int, seed: int) -> tuple[np.ndarray, np.ndarray, 
     """Return (X_train, y_train, X_test, y_test): scikit-learn's bundled digits, pixels scaled to [0, 1]."""
     from sklearn.datasets import load_digits
 
+    _check_int("n_train", n_train, 1)
+    _check_int("seed", seed, 0)
     X, y = load_digits(return_X_y=True)
     if not 0 < n_train < len(y):
         raise ValueError(f"n_train must be in (0, {len(y)}), got {n_train!r}")
@@ -430,8 +500,15 @@ def train_adam(
     Glorot-uniform weights and zero biases; ``n_checkpoints`` parameter snapshots (numpy layers) are
     taken at evenly spaced steps including step 0 and the last; ``losses`` is the full training loss there.
     """
-    if steps < 1 or n_checkpoints < 2 or batch_size < 1 or lr <= 0:
-        raise ValueError("steps, n_checkpoints ≥ 2, batch_size and lr must be positive")
+    for name, v, low in (
+        ("steps", steps, 1),
+        ("n_checkpoints", n_checkpoints, 2),
+        ("batch_size", batch_size, 1),
+    ):
+        _check_int(name, v, low)
+    _check_real("lr", lr)
+    _check_int("seed", seed, 0)
+    _check_data(X, y, _check_ints("widths", widths, 1, 2))
     params = [(jnp.asarray(W), jnp.asarray(b)) for W, b in _glorot_params(widths, seed)]
     opt = optax.adam(lr)
     state = opt.init(params)
@@ -459,9 +536,12 @@ def train_adam(
 
 def loss_gradient_u(layers: Layers, X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Return U = ∂ℓ/∂h^{(l+1)} = softmax(logits) − onehot(y), the u that linearises the per-sample loss ℓ."""
+    layers = _check_layers(layers)
     names = ["tanh"] * (len(layers) - 1) + ["identity"]
+    X = _finite("X", X, (2,))
     zeros = np.zeros((len(X), layers[-1][0].shape[0]))
     logits = backprop(layers, X, zeros, names, jacobians=False).h[-1]
+    _check_labels("y", y, X.shape[0], layers[-1][0].shape[0])
     p = np.exp(logits - logits.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     p[np.arange(len(y)), np.asarray(y, dtype=int)] -= 1.0
@@ -506,8 +586,11 @@ def gd_to_target_loss(
     Same architecture and initialisation as :func:`train_adam` (so one ``seed`` gives one starting point
     for every step size). ``steps`` is ``max_steps`` + 1 if the target was not reached.
     """
-    if lr <= 0 or target_loss <= 0 or max_steps < 1:
-        raise ValueError("lr, target_loss and max_steps must be positive")
+    _check_real("lr", lr)
+    _check_real("target_loss", target_loss)
+    _check_int("max_steps", max_steps, 1)
+    _check_int("seed", seed, 0)
+    _check_data(X, y, _check_ints("widths", widths, 1, 2))
     params = [(jnp.asarray(W), jnp.asarray(b)) for W, b in _glorot_params(widths, seed)]
     p, k = _gd_loop(params, jnp.asarray(X), jnp.asarray(y), lr, target_loss, max_steps)
     return _to_numpy(p), int(k)
@@ -517,6 +600,7 @@ def geometric_complexity(layers: Layers, X: np.ndarray) -> float:
     """Return the geometric complexity (mean over X of ‖∂logits/∂x‖_F²) of the tanh/linear-output MLP."""
     layers = _check_layers(layers)
     names = ["tanh"] * (len(layers) - 1) + ["identity"]
+    X = _finite("X", X, (2,))
     m = layers[-1][0].shape[0]
     total = 0.0
     for k in range(m):  # ‖J‖_F² = Σ_k ‖∇_x logit_k‖²: one backward pass per output
@@ -530,6 +614,7 @@ def loss_and_grad_norm(layers: Layers, X: np.ndarray, y: np.ndarray) -> tuple[fl
     """Return (L, ‖∇_θ L‖²) for the mean cross-entropy L of the tanh/linear-output MLP over (X, y)."""
     layers = _check_layers(layers)
     names = ["tanh"] * (len(layers) - 1) + ["identity"]
+    X = _finite("X", X, (2,))
     U = loss_gradient_u(layers, X, y) / len(X)  # ∂L/∂logits for the mean loss
     bp = backprop(layers, X, U, names, jacobians=False)
     # the batch gradient of W^t is Σ_n δ_n h_nᵀ = Δᵀ H (per-sample outer products summed)
@@ -563,6 +648,13 @@ def tightness_sweep(
     (NaN where both sides vanish, which happens only for dead ReLU nets), and "dead", the fraction of pairs
     with ∇_x f = 0.
     """
+    _check_activation(_seq("activations", activations, 1), len(activations))
+    _check_ints("depths", depths, 1, 1)
+    _check_ints("widths", widths, 1, 1)
+    _check_int("nets", nets, 1)
+    _check_int("inputs", inputs, 1)
+    _check_int("seed", seed, 0)
+    _check_real("weight_gain", weight_gain)
     rng = np.random.default_rng(seed)
     shape = (len(activations), len(depths), len(widths), nets * inputs)
     out = {
@@ -596,9 +688,16 @@ def training_diagnostics(
     Per checkpoint: medians over samples of ‖∇_x ℓ‖², ‖∇_θ ℓ‖², K = ‖∇_θ ℓ‖²/‖∇_x ℓ‖², C = Σ_t coef_t
     and lhs/rhs; the max of lhs/rhs; per layer ‖W^t‖, mean ‖h^t‖² and mean ‖∂h^t/∂x‖.
     """
+    norm = _check_norm(norm)
+    if isinstance(checkpoints, (str, bytes)) or not isinstance(checkpoints, Sequence) or not checkpoints:
+        raise ValueError("checkpoints must be a non-empty list of layer lists")
     keys = ("grad_x_sq", "grad_theta_sq", "K", "C", "ratio", "ratio_max", "W_norm", "h_sq", "jac_norm")
     out: dict[str, list[Any]] = {key: [] for key in keys}
-    for layers in checkpoints:
+    for i, layers in enumerate(checkpoints):
+        try:
+            layers = _check_layers(layers)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"checkpoints[{i}]: {exc}") from exc
         names = ["tanh"] * (len(layers) - 1) + ["identity"]
         T = inequality_terms(layers, X, loss_gradient_u(layers, X, y), names, norm)
         out["grad_x_sq"].append(np.median(T.grad_x_sq))
@@ -630,6 +729,17 @@ def igr_sweep(
     "grad_sq" = ‖∇_θ L‖² at the end, "gc" = geometric complexity on the training inputs, "gc_test" on the
     test inputs, "acc" = test accuracy. Entries of runs that missed the target are NaN (except "steps").
     """
+    widths = _check_ints("widths", widths, 1, 2)
+    _check_data(X, y, widths)
+    try:
+        _check_data(X_test, y_test, widths)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"X_test/y_test: {exc}") from exc
+    for i, lr in enumerate(_seq("lrs", lrs, 1)):
+        _check_real(f"lrs[{i}]", lr)
+    _check_ints("seeds", seeds, 0, 1)
+    _check_real("target_loss", target_loss)
+    _check_int("max_steps", max_steps, 1)
     shape = (len(seeds), len(lrs))
     out = {key: np.full(shape, np.nan) for key in ("steps", "loss", "grad_sq", "gc", "gc_test", "acc")}
     names = ["tanh"] * (len(widths) - 2) + ["identity"]
@@ -660,8 +770,11 @@ def backward_error(
     """
     from jax.flatten_util import ravel_pytree
 
-    if substeps < 1 or any(h <= 0 for h in hs):
-        raise ValueError("substeps and every step size in hs must be positive")
+    _check_int("substeps", substeps, 1)
+    _check_int("seed", seed, 0)
+    for i, h in enumerate(_seq("hs", hs, 1)):
+        _check_real(f"hs[{i}]", h)
+    _check_data(X, y, _check_ints("widths", widths, 1, 2))
     theta0, unravel = ravel_pytree(
         [(jnp.asarray(W), jnp.asarray(b)) for W, b in _glorot_params(widths, seed)]
     )

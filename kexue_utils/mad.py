@@ -77,12 +77,20 @@ def _lam(value: object) -> float:
     return v
 
 
+def _real(name: str, value: object) -> np.ndarray:
+    """Return ``value`` as a float array; it must hold real numbers (not str, bool, complex, object)."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be an array of real numbers") from exc
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    return arr.astype(float, copy=False)
+
+
 def _covariance(name: str, value: ArrayLike, *, rtol: float = 1e-10) -> np.ndarray:
     """Return ``value`` as a square, finite, symmetric positive-semidefinite float matrix."""
-    try:
-        arr = np.array(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a square matrix of numbers") from exc
+    arr = np.array(_real(name, value), dtype=float)
     if arr.ndim == 0:
         arr = arr.reshape(1, 1)
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] == 0:
@@ -99,10 +107,7 @@ def _covariance(name: str, value: ArrayLike, *, rtol: float = 1e-10) -> np.ndarr
 
 def _vector(name: str, value: ArrayLike, d: int) -> np.ndarray:
     """Return ``value`` as a finite float vector of length ``d``."""
-    try:
-        arr = np.array(value, dtype=float).reshape(-1)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a vector of numbers") from exc
+    arr = np.array(_real(name, value), dtype=float).reshape(-1)
     if arr.shape != (d,):
         raise ValueError(f"{name} must have length {d} (the dimension of sigma0), got {arr.size}")
     if not np.all(np.isfinite(arr)):
@@ -112,10 +117,7 @@ def _vector(name: str, value: ArrayLike, d: int) -> np.ndarray:
 
 def _points(name: str, value: ArrayLike) -> np.ndarray:
     """Return ``value`` as a finite 2-d float array of points (rows)."""
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of numbers") from exc
+    arr = _real(name, value)
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"{name} must be a non-empty 2-d array (points × features), got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -175,6 +177,8 @@ def logdet_drift(d: int, n: int, lam: float = 1.0) -> float:
     lam_ = _lam(lam)
     if n_ - 1 < d_:
         raise ValueError(f"n must satisfy n − 1 ≥ d (= {d_}) for a non-singular fit, got n = {n_}")
+    if n_ > 2**53:
+        raise ValueError(f"n must be ≤ 2**53 (exact in floating point), got {n_}")
     i = np.arange(d_)
     m = n_ - 1
     return float(d_ * math.log(lam_) + np.sum(special.digamma((m - i) / 2) + math.log(2) - math.log(m)))
@@ -186,6 +190,8 @@ def logdet_step_variance(d: int, n: int) -> float:
     n_ = _int("n", n, 2)
     if n_ - 1 < d_:
         raise ValueError(f"n must satisfy n − 1 ≥ d (= {d_}) for a non-singular fit, got n = {n_}")
+    if n_ > 2**53:
+        raise ValueError(f"n must be ≤ 2**53 (exact in floating point), got {n_}")
     i = np.arange(d_)
     return float(np.sum(special.polygamma(1, (n_ - 1 - i) / 2)))
 
@@ -223,7 +229,10 @@ def sampling_variance_moments(sigma0_sq: float, n: int, lam: float, t: int) -> t
     lam_ = _lam(lam)
     t_ = _int("t", t, 0)
     mean = lam_**t_ * sigma0_sq
-    second = lam_ ** (2 * t_) * ((n_ + 1) / (n_ - 1)) ** t_ * sigma0_sq**2
+    try:
+        second = lam_ ** (2 * t_) * ((n_ + 1) / (n_ - 1)) ** t_ * sigma0_sq**2
+    except OverflowError as exc:
+        raise ValueError(f"sigma0_sq, n and t give a second moment that overflows (t = {t_})") from exc
     return mean, second - mean**2
 
 
@@ -254,7 +263,10 @@ def halving_generations(n: int, lam: float = 1.0) -> float:
     log c_t is a random walk with drift κ = logdet_drift(1, n, λ) < 0; its median falls by ln 2 in
     about ln 2/|κ| generations, which is ≈ (n − 1) ln 2 at λ = 1.
     """
-    return math.log(2) / abs(logdet_drift(1, n, lam))
+    kappa = logdet_drift(1, n, lam)
+    if not kappa < 0:  # ψ(x) < ln x, so only rounding at astronomically large n gets here
+        raise ValueError(f"n is too large for the drift to be resolved in floating point, got n = {n}")
+    return math.log(2) / abs(kappa)
 
 
 def gaussian_w2(mu1: ArrayLike, cov1: ArrayLike, mu2: ArrayLike, cov2: ArrayLike) -> np.ndarray:
@@ -266,14 +278,20 @@ def gaussian_w2(mu1: ArrayLike, cov1: ArrayLike, mu2: ArrayLike, cov2: ArrayLike
     c2 = _covariance("cov2", cov2)
     d = c2.shape[0]
     m2 = _vector("mu2", mu2, d)
-    m1 = np.asarray(mu1, dtype=float)
-    c1 = np.asarray(cov1, dtype=float)
+    m1 = _real("mu1", mu1)
+    c1 = _real("cov1", cov1)
     if m1.shape[-1:] != (d,) or c1.shape[-2:] != (d, d) or c1.shape[:-2] != m1.shape[:-1]:
         raise ValueError(
             f"mu1 (…, {d}) and cov1 (…, {d}, {d}) must match mu2/cov2, got {m1.shape}, {c1.shape}"
         )
     if not (np.all(np.isfinite(m1)) and np.all(np.isfinite(c1))):
         raise ValueError("mu1 and cov1 must be finite (got NaN or inf)")
+    if c1.size:
+        scale = np.max(np.abs(c1), axis=(-2, -1))
+        if np.any(np.abs(c1 - np.swapaxes(c1, -1, -2)).max(axis=(-2, -1)) > 1e-10 * scale):
+            raise ValueError("cov1 must be symmetric")
+        if np.any(np.linalg.eigvalsh(c1)[..., 0] < -1e-10 * scale):
+            raise ValueError("cov1 must be positive semidefinite")
     w, v = np.linalg.eigh(c2)
     root2 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
     inner = root2 @ c1 @ root2
@@ -299,6 +317,11 @@ def _sqrt_psd(c: np.ndarray) -> np.ndarray:
 
 def fit_gaussian(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return the sample mean and unbiased sample covariance of x (…, n, d) over its samples (Eq. mad-fit)."""
+    x = _real("x", x)
+    if x.ndim < 2 or x.shape[-2] < 2 or x.shape[-1] < 1:
+        raise ValueError(f"x must have shape (…, n, d) with n ≥ 2 samples and d ≥ 1, got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x must be finite (got NaN or inf)")
     mu = x.mean(axis=-2)
     centred = x - mu[..., None, :]
     cov = np.einsum("...ni,...nj->...ij", centred, centred) / (x.shape[-2] - 1)
@@ -339,6 +362,8 @@ def simulate_chain(
     trials_ = _int("trials", trials, 1)
     if method not in ("samples", "statistics"):
         raise ValueError(f"method must be 'samples' or 'statistics', got {method!r}")
+    if method == "statistics" and d > 1 and n_ - 1 < d:
+        raise ValueError(f"n must satisfy n − 1 ≥ d (= {d}) for method='statistics' (Bartlett), got n = {n_}")
     rng = np.random.default_rng(_int("seed", seed, 0))
     mus = np.empty((g_ + 1, trials_, d))
     sigmas = np.empty((g_ + 1, trials_, d, d))
@@ -551,7 +576,12 @@ def gmm_loop(
         raise ValueError(f"n_real + n_synth must not exceed the pool size {x_pool.shape[0]}")
     n_samples_ = _int("n_samples", n_samples, 1)
     k_ = _int("n_components", n_components, 1)
-    if not (isinstance(reg_covar, (int, float)) and math.isfinite(reg_covar) and reg_covar >= 0):
+    if not (
+        not isinstance(reg_covar, bool)
+        and isinstance(reg_covar, (int, float))
+        and math.isfinite(reg_covar)
+        and reg_covar >= 0
+    ):
         raise ValueError(f"reg_covar must be a finite number ≥ 0, got {reg_covar!r}")
     seeds = np.random.SeedSequence(_int("seed", seed, 0)).generate_state(3 * g_ + 4)
     rng = np.random.default_rng(seeds[-1])
@@ -587,9 +617,11 @@ def loop_metrics(reference: ArrayLike, samples: ArrayLike, projection: Any, k: i
     fixed, already fitted projection such as a PCA). Result shape (generations, 3).
     """
     ref = _points("reference", reference)
-    s = np.asarray(samples, dtype=float)
-    if s.ndim != 3 or s.shape[2] != ref.shape[1]:
+    s = _real("samples", samples)
+    if s.ndim != 3 or s.shape[2] != ref.shape[1] or s.shape[0] == 0 or s.shape[1] == 0:
         raise ValueError(f"samples must have shape (generations, points, {ref.shape[1]}), got {s.shape}")
+    if not np.all(np.isfinite(s)):
+        raise ValueError("samples must be finite (got NaN or inf)")
     if not hasattr(projection, "transform"):
         raise ValueError("projection must have a transform method (e.g. a fitted sklearn PCA)")
     out = np.empty((s.shape[0], 3))

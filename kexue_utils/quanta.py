@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import jax
@@ -59,6 +60,34 @@ def _positive_scalar(name: str, value: object) -> float:
     return v
 
 
+def _gamma(value: object) -> float:
+    """Return γ after checking it is finite, > 0 and large enough that γ + 1 > 1 in floating point."""
+    g = _positive_scalar("gamma", value)
+    if g + 1.0 == 1.0:  # ζ(γ + 1) = ζ(1) = ∞: every frequency would be 0/∞
+        raise ValueError(f"gamma must exceed the float resolution of 1 (γ + 1 > 1), got {g}")
+    return g
+
+
+def _seed(value: object) -> int:
+    """Return ``value`` as an int after checking it is an integer ≥ 0 (a numpy seed)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"seed must be ≥ 0, got {value}")
+    return int(value)
+
+
+def _real(name: str, value: object) -> np.ndarray:
+    """Return ``value`` as a float array; it must hold real numbers (not str, bool, complex, object)."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of real numbers") from exc
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    return arr.astype(float, copy=False)
+
+
 def _positive_int(name: str, value: object) -> int:
     """Return ``value`` as an int after checking it is an integer ≥ 1."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
@@ -70,12 +99,7 @@ def _positive_int(name: str, value: object) -> int:
 
 def _counts(name: str, value: ArrayLike, *, minimum: int = 0) -> np.ndarray:
     """Return ``value`` as an int64 array after checking it holds integers ≥ ``minimum``."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be an integer or an array of integers, not bool")
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an integer or an array of integers") from exc
+    arr = _real(name, value)
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty")
     if np.any(np.isnan(arr)) or np.any(np.isinf(arr)):
@@ -84,17 +108,18 @@ def _counts(name: str, value: ArrayLike, *, minimum: int = 0) -> np.ndarray:
         raise ValueError(f"{name} must hold integers, got a non-integer value")
     if np.any(arr < minimum):
         raise ValueError(f"{name} must be ≥ {minimum}, got {arr.min():g}")
+    if np.any(arr >= 2.0**63):
+        raise ValueError(f"{name} must be < 2**63 (int64), got {arr.max():g}")
     return arr.astype(np.int64)
 
 
-def _positive_array(name: str, value: ArrayLike) -> np.ndarray:
-    """Return ``value`` as a 1-d float array after checking it is finite and > 0."""
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of numbers") from exc
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+def _positive_array(name: str, value: ArrayLike, *, scalar: bool = False) -> np.ndarray:
+    """Return ``value`` as a non-empty 1-d float array (a scalar too if ``scalar``), finite and > 0."""
+    arr = _real(name, value)
+    if scalar:
+        arr = np.atleast_1d(arr)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty one-dimensional array, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (got NaN or inf)")
     if np.any(arr <= 0):
@@ -109,7 +134,7 @@ def _positive_array(name: str, value: ArrayLike) -> np.ndarray:
 
 def zipf_frequencies(k: ArrayLike, gamma: float) -> np.ndarray:
     """Return the use frequencies p_k = k^-(γ+1)/ζ(γ+1) of quanta k ≥ 1. Implements Eq. (quanta-zipf)."""
-    g = _positive_scalar("gamma", gamma)
+    g = _gamma(gamma)
     kk = _counts("k", k, minimum=1).astype(float)
     return kk ** (-(g + 1.0)) / special.zeta(g + 1.0)
 
@@ -120,7 +145,7 @@ def tail_mass(n: ArrayLike, gamma: float) -> np.ndarray:
     ``n`` is the number of quanta learned (an integer ≥ 0, or an array of them); the result has
     the shape of ``n``. The relative accuracy is that of :func:`scipy.special.zeta`, ~1e-15.
     """
-    g = _positive_scalar("gamma", gamma)
+    g = _gamma(gamma)
     nn = _counts("n", n, minimum=0).astype(float)
     return np.asarray(special.zeta(g + 1.0, nn + 1.0) / special.zeta(g + 1.0))
 
@@ -131,7 +156,7 @@ def tail_asymptote(n: ArrayLike, gamma: float, *, terms: int = 1) -> np.ndarray:
     One term is the article's n^-γ/(γ ζ(γ+1)) (Eq. (quanta-asym)); the next terms are
     −n^-(γ+1)/2, +(γ+1) n^-(γ+2)/12 and −(γ+1)(γ+2)(γ+3) n^-(γ+4)/720, all divided by ζ(γ+1).
     """
-    g = _positive_scalar("gamma", gamma)
+    g = _gamma(gamma)
     if isinstance(terms, bool) or not isinstance(terms, int) or not 1 <= terms <= 4:
         raise ValueError(f"terms must be an int in 1..4, got {terms!r}")
     nn = _counts("n", n, minimum=1).astype(float)
@@ -151,7 +176,7 @@ def truncated_tail_mass(n: ArrayLike, gamma: float, n_quanta: int) -> np.ndarray
     The frequencies are normalised over the K quanta, so the result is 1 at n = 0 and exactly 0
     for n ≥ K: with finitely many quanta the loss reaches its floor at a finite model size.
     """
-    g = _positive_scalar("gamma", gamma)
+    g = _gamma(gamma)
     K = _positive_int("n_quanta", n_quanta)
     nn = np.minimum(_counts("n", n, minimum=0), K).astype(float)
     s = g + 1.0
@@ -182,6 +207,8 @@ def predicted_exponents(gamma: float) -> dict[str, float]:
 def implied_gamma(alpha: float, kind: str) -> float:
     """Return the γ that a measured exponent implies: γ = α_N, or γ = α_D/(1 − α_D). Eq. (quanta-pair)."""
     a = _positive_scalar("alpha", alpha)
+    if not isinstance(kind, str):
+        raise TypeError(f"kind must be 'N', 'D' or 'S', got {type(kind).__name__}")
     if kind == "N":
         return a
     if kind in ("D", "S"):
@@ -193,9 +220,9 @@ def implied_gamma(alpha: float, kind: str) -> float:
 
 def quanta_learned(samples: ArrayLike, gamma: float, tau: float) -> np.ndarray:
     """Return n*(D) = (D/(τ ζ(γ+1)))^(1/(γ+1)), where D p_n* = τ. Implements Eq. (quanta-nstar)."""
-    g = _positive_scalar("gamma", gamma)
+    g = _gamma(gamma)
     t = _positive_scalar("tau", tau)
-    d = _positive_array("samples", np.atleast_1d(np.asarray(samples, dtype=float)))
+    d = _positive_array("samples", samples, scalar=True)
     return (d / (t * special.zeta(g + 1.0))) ** (1.0 / (g + 1.0))
 
 
@@ -228,10 +255,10 @@ def simulate_parameter_law(n_learned: ArrayLike, gamma: float, *, n_test: int, s
     A test sample is lost exactly when its quantum index exceeds n, so the result is the
     empirical frequency of draws k > n: a Monte-Carlo estimate of :func:`tail_mass`.
     """
-    g = _positive_scalar("gamma", gamma)
+    g = _gamma(gamma)
     nn = _counts("n_learned", n_learned, minimum=0)
     m = _positive_int("n_test", n_test)
-    draws = np.sort(_zipf_draws(g, m, seed, cap=int(nn.max())))
+    draws = np.sort(_zipf_draws(g, m, _seed(seed), cap=int(nn.max())))
     return 1.0 - np.searchsorted(draws, nn, side="right") / m
 
 
@@ -249,11 +276,11 @@ def simulate_data_law(
     evaluated exactly, Σ p_k over the quanta not learned; quanta beyond ``max_quanta`` count as
     not learned (choose ``max_quanta`` with D_max·p_max_quanta ≪ τ).
     """
-    g = _positive_scalar("gamma", gamma)
+    g = _gamma(gamma)
     d = _counts("samples", samples, minimum=1)
     t = _positive_int("tau", tau)
     K = _positive_int("max_quanta", max_quanta)
-    draws = _zipf_draws(g, int(d.max()), seed, cap=K)
+    draws = _zipf_draws(g, int(d.max()), _seed(seed), cap=K)
     p = np.concatenate([[0.0], zipf_frequencies(np.arange(1, K + 1), g), [0.0]])
     return np.array([_learned_mass(np.bincount(draws[:di], minlength=K + 2), p, t) for di in d])
 
@@ -265,7 +292,7 @@ def data_law_expected_loss(
 
     Quanta beyond ``max_quanta`` are counted as unlearned (their tail mass is added exactly).
     """
-    g = _positive_scalar("gamma", gamma)
+    g = _gamma(gamma)
     d = _counts("samples", samples, minimum=1)
     t = _positive_int("tau", tau)
     K = _positive_int("max_quanta", max_quanta)
@@ -280,9 +307,9 @@ def data_law_asymptote(samples: ArrayLike, gamma: float, *, tau: int) -> np.ndar
     With α = γ/(γ+1) and s = γ+1, C_τ = ζ(s)^(-1/s)/s · Σ_{j<τ} Γ(j+α)/Γ(j+1); it comes from
     replacing the binomial counts by Poisson ones and the sum over quanta by an integral.
     """
-    g = _positive_scalar("gamma", gamma)
+    g = _gamma(gamma)
     t = _positive_int("tau", tau)
-    d = _positive_array("samples", np.atleast_1d(np.asarray(samples, dtype=float)))
+    d = _positive_array("samples", samples, scalar=True)
     s, a = g + 1.0, g / (g + 1.0)
     j = np.arange(t, dtype=float)
     const = (
@@ -301,12 +328,12 @@ def simulate_step_law(
     Counts are accumulated batch by batch, so a quantum is learned at the first step at which
     it has received τ samples in total; the loss at step S is the mass of quanta not yet learned.
     """
-    g = _positive_scalar("gamma", gamma)
+    g = _gamma(gamma)
     s = _counts("steps", steps, minimum=1)
     b = _positive_int("batch", batch)
     t = _positive_int("tau", tau)
     K = _positive_int("max_quanta", max_quanta)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_seed(seed))
     p = np.concatenate([[0.0], zipf_frequencies(np.arange(1, K + 1), g), [0.0]])
     counts = np.zeros(K + 2, dtype=np.int64)
     out = np.empty(s.size)
@@ -327,7 +354,7 @@ def finite_step_law(steps: ArrayLike, p: ArrayLike, *, batch: int, tau: float) -
     Quantum t is learned once it has received τ samples in expectation, at step τ/(B p_t);
     the loss (b = 1, a = 0) is the total frequency of the quanta not learned by step S.
     """
-    s = _positive_array("steps", np.atleast_1d(np.asarray(steps, dtype=float)))
+    s = _positive_array("steps", steps, scalar=True)
     pa = _positive_array("p", p)
     b = _positive_int("batch", batch)
     t = _positive_scalar("tau", tau)
@@ -346,7 +373,7 @@ def make_sparse_parity_tasks(n_tasks: int, n_bits: int, subset_size: int, seed: 
     k = _positive_int("subset_size", subset_size)
     if k > n:
         raise ValueError(f"subset_size ({k}) must be ≤ n_bits ({n})")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_seed(seed))
     mask = np.zeros((T, n), dtype=np.float32)
     for t in range(T):
         mask[t, rng.choice(n, size=k, replace=False)] = 1.0
@@ -424,8 +451,10 @@ def train_sparse_parity(
     ``task_error`` (same shape, error rate) and ``p`` (the task frequencies).
     """
     g = _positive_scalar("gamma", gamma)
+    if np.asarray(mask).dtype.kind not in "biuf":
+        raise TypeError(f"mask must hold numbers 0/1, got dtype {np.asarray(mask).dtype}")
     m = np.asarray(mask, dtype=np.float32)
-    if m.ndim != 2 or not np.all((m == 0) | (m == 1)):
+    if m.ndim != 2 or m.size == 0 or not np.all((m == 0) | (m == 1)):
         raise ValueError("mask must be a 2-d 0/1 array (tasks × bits)")
     W = _positive_int("width", width)
     B = _positive_int("batch", batch)
@@ -433,6 +462,7 @@ def train_sparse_parity(
     E = _positive_int("eval_every", eval_every)
     lr = _positive_scalar("learning_rate", learning_rate)
     M = _positive_int("n_eval", n_eval)
+    _seed(seed)
     if S % E:
         raise ValueError(f"steps ({S}) must be a multiple of eval_every ({E})")
     T, n = m.shape
@@ -474,11 +504,15 @@ def train_sparse_parity(
 
 def learning_steps(steps: ArrayLike, task_loss: ArrayLike, threshold: float) -> np.ndarray:
     """Return, per task, the first evaluation step at which its loss is below ``threshold`` (NaN if never)."""
-    s = np.asarray(steps, dtype=float)
-    tl = np.asarray(task_loss, dtype=float)
+    s = _real("steps", steps)
+    if s.ndim != 1 or s.size == 0 or not np.all(np.isfinite(s)):
+        raise ValueError(f"steps must be a non-empty finite one-dimensional array, got shape {s.shape}")
+    tl = _real("task_loss", task_loss)
     thr = _positive_scalar("threshold", threshold)
-    if tl.ndim != 2 or tl.shape[0] != s.size:
+    if tl.ndim != 2 or tl.shape[0] != s.size or tl.shape[1] == 0:
         raise ValueError(f"task_loss must have shape (len(steps), n_tasks), got {tl.shape}")
+    if not np.all(np.isfinite(tl)):
+        raise ValueError("task_loss must be finite (got NaN or inf)")
     below = tl < thr
     first = np.argmax(below, axis=0)
     return np.where(below.any(axis=0), s[first], np.nan)
@@ -499,7 +533,17 @@ def sparse_parity_summary(
     B = _positive_int("batch", batch)
     thr = _positive_scalar("threshold", threshold)
     start = _positive_int("fit_from", fit_from)
-    steps, task_loss, p = (np.asarray(run[key], dtype=float) for key in ("steps", "task_loss", "p"))
+    if not isinstance(run, Mapping) or not all(key in run for key in ("steps", "task_loss", "p")):
+        raise TypeError(
+            "run must be a dict with keys 'steps', 'task_loss' and 'p' (from train_sparse_parity)"
+        )
+    steps = _positive_array("run['steps']", run["steps"])
+    p = _positive_array("run['p']", run["p"])
+    task_loss = _real("run['task_loss']", run["task_loss"])
+    if task_loss.shape != (steps.size, p.size) or not np.all(np.isfinite(task_loss)):
+        raise ValueError(
+            f"run['task_loss'] must be finite with shape {(steps.size, p.size)}, got {task_loss.shape}"
+        )
     S = learning_steps(steps, task_loss, thr)
     learned = np.isfinite(S)
     if learned.sum() < 3:

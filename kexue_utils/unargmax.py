@@ -69,11 +69,36 @@ def _gamma(m: int, u: float) -> float:
 
 
 # ----------------------------------------------------------------------------------------- validation
-def _validate(W: ArrayLike, b: ArrayLike | None) -> tuple[np.ndarray, np.ndarray | None]:
+def _real(name: str, value: object) -> np.ndarray:
+    """Return value as a float64 array; TypeError naming the argument unless it is an int/float array."""
     try:
-        W_arr = np.asarray(W, dtype=np.float64)
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged nesting
+        raise TypeError(f"{name} must be a real array") from exc
+    if raw.dtype.kind not in "iuf":  # no bool, complex, string or object arrays
+        raise TypeError(f"{name} must be a real (int or float) array, got dtype {raw.dtype}")
+    return raw.astype(np.float64, copy=False)
+
+
+def _int_array(name: str, value: object) -> np.ndarray:
+    """Return value as an int64 array; TypeError naming the argument unless it holds integers."""
+    try:
+        raw = np.asarray(value)
     except (TypeError, ValueError) as exc:
-        raise TypeError("W must be a real 2-D array") from exc
+        raise TypeError(f"{name} must be an array of ints") from exc
+    if raw.dtype.kind not in "iu" and raw.size > 0:
+        raise TypeError(f"{name} must be an array of ints, got dtype {raw.dtype}")
+    return raw.astype(np.int64)
+
+
+def _check_int(name: str, value: object, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an int ≥ {low}, got {value!r}")
+    return int(value)
+
+
+def _validate(W: ArrayLike, b: ArrayLike | None) -> tuple[np.ndarray, np.ndarray | None]:
+    W_arr = _real("W", W)
     if W_arr.ndim != 2:
         raise ValueError(f"W must be 2-D (n classes × d dims), got shape {W_arr.shape}")
     if W_arr.shape[0] < 1 or W_arr.shape[1] < 1:
@@ -82,10 +107,7 @@ def _validate(W: ArrayLike, b: ArrayLike | None) -> tuple[np.ndarray, np.ndarray
         raise ValueError("W contains NaN or inf")
     if b is None:
         return W_arr, None
-    try:
-        b_arr = np.asarray(b, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError("b must be a real 1-D array") from exc
+    b_arr = _real("b", b)
     if b_arr.shape != (W_arr.shape[0],):
         raise ValueError(f"b must have shape ({W_arr.shape[0]},) to match W, got {b_arr.shape}")
     if not np.all(np.isfinite(b_arr)):
@@ -130,7 +152,7 @@ def strict_argmax_margin(W: ArrayLike, x: ArrayLike, k: int, b: ArrayLike | None
     W_arr, b_arr = _validate(W, b)
     n, d = W_arr.shape
     k = _validate_k(k, n)
-    x_arr = np.asarray(x, dtype=np.float64)
+    x_arr = _real("x", x)
     if x_arr.shape != (d,):
         raise ValueError(f"x must have shape ({d},), got {x_arr.shape}")
     if not np.all(np.isfinite(x_arr)):
@@ -144,8 +166,8 @@ def strict_argmax_margins(
     """Return the certified margins (Eq. (unargmax-margin)) of classes ks[j] at the points X[j]."""
     W_arr, b_arr = _validate(W, b)
     n, d = W_arr.shape
-    X_arr = np.asarray(X, dtype=np.float64)
-    ks_arr = np.asarray(ks, dtype=np.int64)
+    X_arr = _real("X", X)
+    ks_arr = _int_array("ks", ks)
     if X_arr.ndim != 2 or X_arr.shape[1] != d or not np.all(np.isfinite(X_arr)):
         raise ValueError(f"X must be a finite array of shape (m, {d})")
     if ks_arr.shape != (X_arr.shape[0],) or np.any(ks_arr < 0) or np.any(ks_arr >= n):
@@ -169,7 +191,7 @@ def certificate_error(W: ArrayLike, k: int, alpha: ArrayLike, b: ArrayLike | Non
     W_arr, b_arr = _validate(W, b)
     n, _ = W_arr.shape
     k = _validate_k(k, n)
-    a = np.asarray(alpha, dtype=np.float64)
+    a = _real("alpha", alpha)
     if a.shape != (n,):
         raise ValueError(f"alpha must have shape ({n},), got {a.shape}")
     if not np.all(np.isfinite(a)):
@@ -515,7 +537,7 @@ def box_lp_argmaxable(W: ArrayLike, k: int, b: ArrayLike | None = None, *, box: 
     W_arr, b_arr = _validate(W, b)
     n, d = W_arr.shape
     k = _validate_k(k, n)
-    if not (isinstance(box, (int, float)) and np.isfinite(box) and box > 0):
+    if isinstance(box, bool) or not (isinstance(box, (int, float)) and np.isfinite(box) and box > 0):
         raise ValueError(f"box must be a positive finite number, got {box!r}")
     if n == 1:
         return True
@@ -592,7 +614,7 @@ def braid_reflect(W: ArrayLike, ks: ArrayLike, b: ArrayLike | None = None, *, st
     the heuristic can never prove a class unargmaxable.
     """
     W_arr, b_arr = _validate(W, b)
-    ks_arr = np.asarray(ks, dtype=np.int64)
+    ks_arr = _int_array("ks", ks)
     if ks_arr.ndim != 1 or np.any(ks_arr < 0) or np.any(ks_arr >= W_arr.shape[0]):
         raise ValueError("ks must be a 1-D array of class indices")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
@@ -607,8 +629,8 @@ def frank_wolfe_min_norm(D: ArrayLike, steps: int) -> tuple[np.ndarray, np.ndarr
     Implements the min-norm problem Eq. (unargmax-minnorm) with exact line search, starting at the
     row of D of smallest norm. The norms decrease, but a small ‖u_t‖ proves nothing by itself.
     """
-    D_arr = np.asarray(D, dtype=np.float64)
-    if D_arr.ndim != 2 or D_arr.shape[0] < 1:
+    D_arr = _real("D", D)
+    if D_arr.ndim != 2 or D_arr.shape[0] < 1 or D_arr.shape[1] < 1:
         raise ValueError(f"D must be a non-empty 2-D array, got shape {D_arr.shape}")
     if not np.all(np.isfinite(D_arr)):
         raise ValueError("D contains NaN or inf")
@@ -634,8 +656,8 @@ def min_norm_point(D: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """
     from scipy.optimize import minimize
 
-    D_arr = np.asarray(D, dtype=np.float64)
-    if D_arr.ndim != 2 or not 1 <= D_arr.shape[0] <= 200:
+    D_arr = _real("D", D)
+    if D_arr.ndim != 2 or not 1 <= D_arr.shape[0] <= 200 or D_arr.shape[1] < 1:
         raise ValueError(f"D must be 2-D with 1 to 200 rows, got shape {D_arr.shape}")
     if not np.all(np.isfinite(D_arr)):
         raise ValueError("D contains NaN or inf")
@@ -660,6 +682,11 @@ def argmax_grid(W: ArrayLike, b: ArrayLike | None = None, *, lim: float = 3.0, s
     W_arr, b_arr = _validate(W, b)
     if W_arr.shape[1] != 2:
         raise ValueError(f"W must have 2 columns for a planar grid, got {W_arr.shape[1]}")
+    if isinstance(lim, bool) or not isinstance(lim, (int, float, np.integer, np.floating)):
+        raise TypeError(f"lim must be a real number, got {lim!r}")
+    if not (np.isfinite(lim) and lim > 0):
+        raise ValueError(f"lim must be positive and finite, got {lim!r}")
+    _check_int("size", size, 1)
     t = np.linspace(-lim, lim, size)
     X1, X2 = np.meshgrid(t, t)
     logits = np.einsum("ij,pqj->pqi", W_arr, np.stack([X1, X2], axis=-1))
@@ -673,6 +700,7 @@ def random_softmax(n: int, d: int, seed: int) -> np.ndarray:
     for name, v in (("n", n), ("d", d)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{name} must be a positive int, got {v!r}")
+    _check_int("seed", seed, 0)
     rng = np.random.default_rng(seed)
     G = rng.standard_normal((n, d))
     return G / np.linalg.norm(G, axis=1, keepdims=True) * rng.exponential(1.0, (n, 1))
@@ -683,14 +711,19 @@ def hull_interior(W: ArrayLike) -> np.ndarray:
 
     Independent reference for the bias-free case of Theorem unargmax-thm-hull (general position assumed).
     """
-    from scipy.spatial import ConvexHull
+    from scipy.spatial import ConvexHull, QhullError
 
     W_arr, _ = _validate(W, None)
     n, d = W_arr.shape
     if d == 1:
         vertices = np.unique([int(W_arr[:, 0].argmin()), int(W_arr[:, 0].argmax())])
     else:
-        vertices = ConvexHull(W_arr).vertices
+        if n <= d:
+            raise ValueError(f"W needs more rows than columns for a {d}-D hull, got shape {W_arr.shape}")
+        try:
+            vertices = ConvexHull(W_arr).vertices
+        except QhullError as exc:
+            raise ValueError("W is degenerate: its rows are not in general position (Qhull failed)") from exc
     return np.setdiff1d(np.arange(n), vertices)
 
 
@@ -701,9 +734,11 @@ def count_curve(n: int, dims: ArrayLike, trials: int, seed: int) -> tuple[np.nda
     ``random_softmax(n, d, seed + 1000 d + t)``; ``mismatches`` counts the matrices on which the
     detector's index set differs from Qhull's (:func:`hull_interior`).
     """
-    dims_arr = np.asarray(dims, dtype=np.int64)
+    dims_arr = _int_array("dims", dims)
     if dims_arr.ndim != 1 or np.any(dims_arr < 1):
         raise ValueError("dims must be a 1-D array of positive ints")
+    _check_int("n", n, 1)
+    _check_int("seed", seed, 0)
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise ValueError(f"trials must be a positive int, got {trials!r}")
     ours = np.zeros((len(dims_arr), trials), dtype=np.int64)

@@ -34,6 +34,8 @@ import numpy as np
 import optax
 from scipy.special import erf
 
+from kexue_utils import _validate as valid
+
 __all__ = [
     "ACTIVATIONS",
     "INIT_SCHEMES",
@@ -85,82 +87,34 @@ NORMS = ("spectral", "frobenius")
 # --------------------------------------------------------------------------------------------------
 # validation
 # --------------------------------------------------------------------------------------------------
-def _finite(name: str, value: Any, ndim: tuple[int, ...]) -> np.ndarray:
-    try:
-        raw = np.asarray(value)
-    except (TypeError, ValueError) as exc:  # ragged nesting
-        raise TypeError(f"{name} must be a numeric array") from exc
-    if raw.dtype.kind not in "iuf":  # no bool, complex, string or object arrays
-        raise TypeError(f"{name} must be a real (int or float) array, got dtype {raw.dtype}")
-    arr = raw.astype(float, copy=False)
-    if arr.ndim not in ndim:
-        raise ValueError(
-            f"{name} must have {' or '.join(map(str, ndim))} dimension(s), got shape {arr.shape}"
-        )
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return arr
-
-
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an int ≥ {low}, got {value!r}")
-    return int(value)
-
-
-def _check_real(name: str, value: Any, positive: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not np.isfinite(value) or value < 0 or (positive and value == 0):
-        raise ValueError(f"{name} must be {'positive' if positive else '≥ 0'} and finite, got {value!r}")
-    return float(value)
-
-
-def _seq(name: str, values: Any, min_len: int) -> list[Any]:
-    if isinstance(values, np.ndarray) and values.ndim == 1:
-        values = values.tolist()
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) < min_len:
-        raise ValueError(f"{name} must be a sequence of at least {min_len} entries, got {values!r}")
-    return list(values)
-
-
-def _check_ints(name: str, values: Any, low: int, min_len: int) -> list[int]:
-    return [_check_int(f"{name}[{i}]", v, low) for i, v in enumerate(_seq(name, values, min_len))]
-
-
 def _check_labels(name: str, y: Any, n: int, classes: int) -> np.ndarray:
-    try:
-        raw = np.asarray(y)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a 1-D array of int class labels") from exc
-    if raw.dtype.kind not in "iu":
-        raise TypeError(f"{name} must hold int class labels, got dtype {raw.dtype}")
-    if raw.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},) to match the inputs, got {raw.shape}")
-    if n and (raw.min() < 0 or raw.max() >= classes):
+    """Return y as an int64 array of n class labels in [0, classes)."""
+    labels = valid.integer_array(name, y)
+    if labels.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},) to match the inputs, got {labels.shape}")
+    if n and (labels.min() < 0 or labels.max() >= classes):
         raise ValueError(f"{name} must hold labels in [0, {classes})")
-    return raw
+    return labels
 
 
 def _check_data(X: Any, y: Any, widths: Sequence[int]) -> None:
     """Validate (X, y) for the tanh/linear-output MLP with the given widths (d, ..., classes)."""
-    X_arr = _finite("X", X, (2,))
+    X_arr = valid.finite_array("X", X, 2, nonempty=True)
     if X_arr.shape[1] != widths[0]:
         raise ValueError(f"X has {X_arr.shape[1]} columns but widths[0] = {widths[0]}")
     _check_labels("y", y, X_arr.shape[0], widths[-1])
 
 
 def _check_layers(layers: Layers) -> list[tuple[np.ndarray, np.ndarray]]:
-    if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence) or len(layers) == 0:
-        raise ValueError("layers must be a non-empty list of (W, b) pairs")
+    """Return the layers as a list of finite float (W, b) pairs whose shapes chain."""
     out: list[tuple[np.ndarray, np.ndarray]] = []
-    for t, pair in enumerate(layers):
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise ValueError(f"layers[{t}] must be a (W, b) pair")
-        W = _finite(f"layers[{t}] W", pair[0], (2,))
-        b = _finite(f"layers[{t}] b", pair[1], (1,))
+    for t, pair in enumerate(valid.sequence("layers", layers, of="(W, b) pairs")):
+        if not isinstance(pair, (tuple, list)):
+            raise TypeError(f"layers[{t}] must be a (W, b) pair, got {type(pair).__name__}")
+        if len(pair) != 2:
+            raise ValueError(f"layers[{t}] must be a (W, b) pair, got {len(pair)} entries")
+        W = valid.finite_array(f"layers[{t}] W", pair[0], 2, nonempty=True)
+        b = valid.finite_array(f"layers[{t}] b", pair[1], 1, nonempty=True)
         if b.shape[0] != W.shape[0]:
             raise ValueError(f"layers[{t}]: b has length {b.shape[0]} but W has {W.shape[0]} rows")
         if t > 0 and W.shape[1] != out[-1][0].shape[0]:
@@ -172,21 +126,14 @@ def _check_layers(layers: Layers) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _check_activation(activation: str | Sequence[str], n_layers: int) -> list[str]:
-    if not isinstance(activation, (str, Sequence)):
-        raise TypeError(f"activation must be a name or a list of names, got {activation!r}")
-    names = [activation] * n_layers if isinstance(activation, str) else list(activation)
+    """Return one activation name per layer from one name or a list of names."""
+    if isinstance(activation, str):
+        names = [activation] * n_layers
+    else:
+        names = valid.sequence("activation", activation, 0, of="names")
     if len(names) != n_layers:
         raise ValueError(f"activation lists {len(names)} names for {n_layers} layers")
-    for name in names:
-        if not isinstance(name, str) or name not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}")
-    return names
-
-
-def _check_norm(norm: str) -> str:
-    if not isinstance(norm, str) or norm not in NORMS:
-        raise ValueError(f"unknown norm {norm!r}; choose 'spectral' or 'frobenius'")
-    return norm
+    return [valid.choice("activation", name, tuple(ACTIVATIONS)) for name in names]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -235,8 +182,8 @@ def backprop(
     """
     layers = _check_layers(layers)
     names = _check_activation(activation, len(layers))
-    X = _finite("x", X, (2,))
-    U = _finite("u", U, (2,))
+    X = valid.finite_array("x", X, 2, nonempty=True)
+    U = valid.finite_array("u", U, 2, nonempty=True)
     d, m = layers[0][0].shape[1], layers[-1][0].shape[0]
     if X.shape[1] != d:
         raise ValueError(f"x has dimension {X.shape[1]} but layers[0] expects {d}")
@@ -265,10 +212,8 @@ def backprop(
 
 def matrix_norm(A: np.ndarray, norm: str = "spectral") -> np.ndarray:
     """Return the spectral (largest singular value) or Frobenius norm of A, batched over leading axes."""
-    norm = _check_norm(norm)
-    A = _finite("A", A, tuple(range(2, 33)))
-    if A.shape[-1] == 0 or A.shape[-2] == 0:
-        raise ValueError(f"A must have at least one row and one column, got shape {A.shape}")
+    norm = valid.choice("norm", norm, NORMS)
+    A = valid.finite_array("A", A, range(2, 33), nonempty=True)  # so at least one row and one column
     if norm == "frobenius":
         top = np.max(np.abs(A), axis=(-2, -1))
         if np.all((top == 0) | ((top > 1e-150) & (top < 1e150))):  # A**2 neither underflows nor overflows
@@ -309,7 +254,7 @@ def inequality_terms(
     norm: str = "spectral",
 ) -> InequalityTerms:
     """Return the per-layer pieces of both sides of Eq. (gp-inequality) for a batch (n, d) of inputs."""
-    norm = _check_norm(norm)
+    norm = valid.choice("norm", norm, NORMS)
     bp = backprop(layers, X, U, activation)
     n_layers = len(bp.grad_W)
     grad_x_sq = np.sum(bp.grad_x**2, axis=1)
@@ -365,8 +310,8 @@ def inequality_sides(
     and ``u`` of shape (m,) give two floats; ``x`` (n, d) and ``u`` (n, m) give two arrays of shape (n,).
     Dead ReLU layers follow the convention of the module docstring (lhs = 0 when ∇_x f = 0).
     """
-    x_arr = _finite("x", x, (1, 2))
-    u_arr = _finite("u", u, (1, 2))
+    x_arr = valid.finite_array("x", x, (1, 2), nonempty=True)
+    u_arr = valid.finite_array("u", u, (1, 2), nonempty=True)
     if x_arr.ndim != u_arr.ndim:
         raise ValueError(f"x and u must both be 1-D or both 2-D, got shapes {x_arr.shape} and {u_arr.shape}")
     single = x_arr.ndim == 1
@@ -385,10 +330,10 @@ def random_mlp(
 
     W ~ N(0, weight_gain²/fan_in) and b ~ N(0, bias_std²), drawn from ``np.random.default_rng(seed)``.
     """
-    _check_ints("widths", widths, 1, 2)
-    _check_int("seed", seed, 0)
-    _check_real("weight_gain", weight_gain)
-    _check_real("bias_std", bias_std, positive=False)
+    valid.integers("widths", widths, 1, 2)
+    valid.integer("seed", seed, 0)
+    valid.real_number("weight_gain", weight_gain, low=0.0, low_open=True)
+    valid.real_number("bias_std", bias_std, low=0.0)
     rng = np.random.default_rng(seed)
     return [
         (rng.normal(0.0, weight_gain / np.sqrt(n_in), (n_out, n_in)), rng.normal(0.0, bias_std, n_out))
@@ -408,10 +353,9 @@ def init_weight(n_out: int, n_in: int, scheme: str, rng: np.random.Generator) ->
     glorot_uniform: U(±√(6/(n_in+n_out))); he_normal: N(0, 2/n_in); lecun_normal: N(0, 1/n_in);
     orthogonal: Q of a Gaussian matrix (sign-corrected); torch_default: U(±1/√n_in), PyTorch's nn.Linear.
     """
-    if not isinstance(scheme, str) or scheme not in INIT_SCHEMES:
-        raise ValueError(f"unknown scheme {scheme!r}; choose from {INIT_SCHEMES}")
-    _check_int("n_out", n_out, 1)
-    _check_int("n_in", n_in, 1)
+    valid.choice("scheme", scheme, INIT_SCHEMES)
+    valid.integer("n_out", n_out, 1)
+    valid.integer("n_in", n_in, 1)
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")
     if scheme == "glorot_uniform":
@@ -435,11 +379,10 @@ def init_spectral_norms(widths: Sequence[int], scheme: str, draws: int, seed: in
 
     Implements the measurement behind Eq. (gp-baiyin).
     """
-    _check_int("draws", draws, 1)
-    _check_ints("widths", widths, 1, 1)
-    _check_int("seed", seed, 0)
-    if not isinstance(scheme, str) or scheme not in INIT_SCHEMES:
-        raise ValueError(f"unknown scheme {scheme!r}; choose from {INIT_SCHEMES}")
+    valid.integer("draws", draws, 1)
+    valid.integers("widths", widths, 1, 1)
+    valid.integer("seed", seed, 0)
+    valid.choice("scheme", scheme, INIT_SCHEMES)
     rng = np.random.default_rng(seed)
     return np.array([[matrix_norm(init_weight(n, n, scheme, rng)) for _ in range(draws)] for n in widths])
 
@@ -451,11 +394,11 @@ def load_digits_split(n_train: int, seed: int) -> tuple[np.ndarray, np.ndarray, 
     """Return (X_train, y_train, X_test, y_test): scikit-learn's bundled digits, pixels scaled to [0, 1]."""
     from sklearn.datasets import load_digits
 
-    _check_int("n_train", n_train, 1)
-    _check_int("seed", seed, 0)
+    valid.integer("n_train", n_train, 1)
+    valid.integer("seed", seed, 0)
     X, y = load_digits(return_X_y=True)
-    if not 0 < n_train < len(y):
-        raise ValueError(f"n_train must be in (0, {len(y)}), got {n_train!r}")
+    if n_train >= len(y):
+        raise ValueError(f"n_train must be < {len(y)} (the number of digits), got {n_train!r}")
     perm = np.random.default_rng(seed).permutation(len(y))
     X = X / 16.0
     return X[perm[:n_train]], y[perm[:n_train]], X[perm[n_train:]], y[perm[n_train:]]
@@ -500,15 +443,12 @@ def train_adam(
     Glorot-uniform weights and zero biases; ``n_checkpoints`` parameter snapshots (numpy layers) are
     taken at evenly spaced steps including step 0 and the last; ``losses`` is the full training loss there.
     """
-    for name, v, low in (
-        ("steps", steps, 1),
-        ("n_checkpoints", n_checkpoints, 2),
-        ("batch_size", batch_size, 1),
-    ):
-        _check_int(name, v, low)
-    _check_real("lr", lr)
-    _check_int("seed", seed, 0)
-    _check_data(X, y, _check_ints("widths", widths, 1, 2))
+    valid.integer("steps", steps, 1)
+    valid.integer("n_checkpoints", n_checkpoints, 2)
+    valid.integer("batch_size", batch_size, 1)
+    valid.real_number("lr", lr, low=0.0, low_open=True)
+    valid.integer("seed", seed, 0)
+    _check_data(X, y, valid.integers("widths", widths, 1, 2))
     params = [(jnp.asarray(W), jnp.asarray(b)) for W, b in _glorot_params(widths, seed)]
     opt = optax.adam(lr)
     state = opt.init(params)
@@ -538,7 +478,7 @@ def loss_gradient_u(layers: Layers, X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Return U = ∂ℓ/∂h^{(l+1)} = softmax(logits) − onehot(y), the u that linearises the per-sample loss ℓ."""
     layers = _check_layers(layers)
     names = ["tanh"] * (len(layers) - 1) + ["identity"]
-    X = _finite("X", X, (2,))
+    X = valid.finite_array("X", X, 2, nonempty=True)
     zeros = np.zeros((len(X), layers[-1][0].shape[0]))
     logits = backprop(layers, X, zeros, names, jacobians=False).h[-1]
     _check_labels("y", y, X.shape[0], layers[-1][0].shape[0])
@@ -586,11 +526,11 @@ def gd_to_target_loss(
     Same architecture and initialisation as :func:`train_adam` (so one ``seed`` gives one starting point
     for every step size). ``steps`` is ``max_steps`` + 1 if the target was not reached.
     """
-    _check_real("lr", lr)
-    _check_real("target_loss", target_loss)
-    _check_int("max_steps", max_steps, 1)
-    _check_int("seed", seed, 0)
-    _check_data(X, y, _check_ints("widths", widths, 1, 2))
+    valid.real_number("lr", lr, low=0.0, low_open=True)
+    valid.real_number("target_loss", target_loss, low=0.0, low_open=True)
+    valid.integer("max_steps", max_steps, 1)
+    valid.integer("seed", seed, 0)
+    _check_data(X, y, valid.integers("widths", widths, 1, 2))
     params = [(jnp.asarray(W), jnp.asarray(b)) for W, b in _glorot_params(widths, seed)]
     p, k = _gd_loop(params, jnp.asarray(X), jnp.asarray(y), lr, target_loss, max_steps)
     return _to_numpy(p), int(k)
@@ -600,7 +540,7 @@ def geometric_complexity(layers: Layers, X: np.ndarray) -> float:
     """Return the geometric complexity (mean over X of ‖∂logits/∂x‖_F²) of the tanh/linear-output MLP."""
     layers = _check_layers(layers)
     names = ["tanh"] * (len(layers) - 1) + ["identity"]
-    X = _finite("X", X, (2,))
+    X = valid.finite_array("X", X, 2, nonempty=True)
     m = layers[-1][0].shape[0]
     total = 0.0
     for k in range(m):  # ‖J‖_F² = Σ_k ‖∇_x logit_k‖²: one backward pass per output
@@ -614,7 +554,7 @@ def loss_and_grad_norm(layers: Layers, X: np.ndarray, y: np.ndarray) -> tuple[fl
     """Return (L, ‖∇_θ L‖²) for the mean cross-entropy L of the tanh/linear-output MLP over (X, y)."""
     layers = _check_layers(layers)
     names = ["tanh"] * (len(layers) - 1) + ["identity"]
-    X = _finite("X", X, (2,))
+    X = valid.finite_array("X", X, 2, nonempty=True)
     U = loss_gradient_u(layers, X, y) / len(X)  # ∂L/∂logits for the mean loss
     bp = backprop(layers, X, U, names, jacobians=False)
     # the batch gradient of W^t is Σ_n δ_n h_nᵀ = Δᵀ H (per-sample outer products summed)
@@ -648,13 +588,13 @@ def tightness_sweep(
     (NaN where both sides vanish, which happens only for dead ReLU nets), and "dead", the fraction of pairs
     with ∇_x f = 0.
     """
-    _check_activation(_seq("activations", activations, 1), len(activations))
-    _check_ints("depths", depths, 1, 1)
-    _check_ints("widths", widths, 1, 1)
-    _check_int("nets", nets, 1)
-    _check_int("inputs", inputs, 1)
-    _check_int("seed", seed, 0)
-    _check_real("weight_gain", weight_gain)
+    _check_activation(valid.sequence("activations", activations, of="activation names"), len(activations))
+    valid.integers("depths", depths, 1, 1)
+    valid.integers("widths", widths, 1, 1)
+    valid.integer("nets", nets, 1)
+    valid.integer("inputs", inputs, 1)
+    valid.integer("seed", seed, 0)
+    valid.real_number("weight_gain", weight_gain, low=0.0, low_open=True)
     rng = np.random.default_rng(seed)
     shape = (len(activations), len(depths), len(widths), nets * inputs)
     out = {
@@ -688,16 +628,16 @@ def training_diagnostics(
     Per checkpoint: medians over samples of ‖∇_x ℓ‖², ‖∇_θ ℓ‖², K = ‖∇_θ ℓ‖²/‖∇_x ℓ‖², C = Σ_t coef_t
     and lhs/rhs; the max of lhs/rhs; per layer ‖W^t‖, mean ‖h^t‖² and mean ‖∂h^t/∂x‖.
     """
-    norm = _check_norm(norm)
-    if isinstance(checkpoints, (str, bytes)) or not isinstance(checkpoints, Sequence) or not checkpoints:
-        raise ValueError("checkpoints must be a non-empty list of layer lists")
-    keys = ("grad_x_sq", "grad_theta_sq", "K", "C", "ratio", "ratio_max", "W_norm", "h_sq", "jac_norm")
-    out: dict[str, list[Any]] = {key: [] for key in keys}
-    for i, layers in enumerate(checkpoints):
+    norm = valid.choice("norm", norm, NORMS)
+    checked = []  # every checkpoint is checked before any is evaluated
+    for i, layers in enumerate(valid.sequence("checkpoints", checkpoints, of="layer lists")):
         try:
-            layers = _check_layers(layers)
+            checked.append(_check_layers(layers))
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"checkpoints[{i}]: {exc}") from exc
+    keys = ("grad_x_sq", "grad_theta_sq", "K", "C", "ratio", "ratio_max", "W_norm", "h_sq", "jac_norm")
+    out: dict[str, list[Any]] = {key: [] for key in keys}
+    for layers in checked:
         names = ["tanh"] * (len(layers) - 1) + ["identity"]
         T = inequality_terms(layers, X, loss_gradient_u(layers, X, y), names, norm)
         out["grad_x_sq"].append(np.median(T.grad_x_sq))
@@ -729,17 +669,17 @@ def igr_sweep(
     "grad_sq" = ‖∇_θ L‖² at the end, "gc" = geometric complexity on the training inputs, "gc_test" on the
     test inputs, "acc" = test accuracy. Entries of runs that missed the target are NaN (except "steps").
     """
-    widths = _check_ints("widths", widths, 1, 2)
+    widths = valid.integers("widths", widths, 1, 2)
     _check_data(X, y, widths)
     try:
         _check_data(X_test, y_test, widths)
     except (TypeError, ValueError) as exc:
         raise type(exc)(f"X_test/y_test: {exc}") from exc
-    for i, lr in enumerate(_seq("lrs", lrs, 1)):
-        _check_real(f"lrs[{i}]", lr)
-    _check_ints("seeds", seeds, 0, 1)
-    _check_real("target_loss", target_loss)
-    _check_int("max_steps", max_steps, 1)
+    for i, lr in enumerate(valid.sequence("lrs", lrs, of="step sizes")):
+        valid.real_number(f"lrs[{i}]", lr, low=0.0, low_open=True)
+    valid.integers("seeds", seeds, 0, 1)
+    valid.real_number("target_loss", target_loss, low=0.0, low_open=True)
+    valid.integer("max_steps", max_steps, 1)
     shape = (len(seeds), len(lrs))
     out = {key: np.full(shape, np.nan) for key in ("steps", "loss", "grad_sq", "gc", "gc_test", "acc")}
     names = ["tanh"] * (len(widths) - 2) + ["identity"]
@@ -770,11 +710,11 @@ def backward_error(
     """
     from jax.flatten_util import ravel_pytree
 
-    _check_int("substeps", substeps, 1)
-    _check_int("seed", seed, 0)
-    for i, h in enumerate(_seq("hs", hs, 1)):
-        _check_real(f"hs[{i}]", h)
-    _check_data(X, y, _check_ints("widths", widths, 1, 2))
+    valid.integer("substeps", substeps, 1)
+    valid.integer("seed", seed, 0)
+    for i, h in enumerate(valid.sequence("hs", hs, of="step sizes")):
+        valid.real_number(f"hs[{i}]", h, low=0.0, low_open=True)
+    _check_data(X, y, valid.integers("widths", widths, 1, 2))
     theta0, unravel = ravel_pytree(
         [(jnp.asarray(W), jnp.asarray(b)) for W, b in _glorot_params(widths, seed)]
     )

@@ -28,6 +28,8 @@ from numpy.typing import ArrayLike
 from scipy import special
 from threadpoolctl import threadpool_limits
 
+from kexue_utils import _validate as valid
+
 __all__ = [
     "LOOPS",
     "expected_logdet",
@@ -58,45 +60,18 @@ Loop = Literal["fully-synthetic", "augmentation", "fresh"]
 # ----------------------------------------------------------------------------------------------
 
 
-def _int(name: str, value: object, minimum: int) -> int:
-    """Return ``value`` as an int after checking it is an integer ≥ ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be ≥ {minimum}, got {value}")
-    return int(value)
-
-
 def _lam(value: object) -> float:
     """Return the sampling bias λ as a float after checking 0 < λ ≤ 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"lam must be a real number, got {type(value).__name__}")
-    v = float(value)
-    if not (0.0 < v <= 1.0):  # also rejects NaN
-        raise ValueError(f"lam must lie in (0, 1], got {v}")
-    return v
-
-
-def _real(name: str, value: object) -> np.ndarray:
-    """Return ``value`` as a float array; it must hold real numbers (not str, bool, complex, object)."""
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of real numbers") from exc
-    if arr.dtype.kind not in "iuf":
-        raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    return arr.astype(float, copy=False)
+    return valid.real_number("lam", value, low=0.0, high=1.0, low_open=True)
 
 
 def _covariance(name: str, value: ArrayLike, *, rtol: float = 1e-10) -> np.ndarray:
     """Return ``value`` as a square, finite, symmetric positive-semidefinite float matrix."""
-    arr = np.array(_real(name, value), dtype=float)
+    arr = valid.finite_array(name, value, ndim=(0, 2))
     if arr.ndim == 0:
         arr = arr.reshape(1, 1)
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] == 0:
+    if arr.shape[0] != arr.shape[1] or arr.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty square matrix, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (got NaN or inf)")
     scale = max(float(np.max(np.abs(arr))), 1e-300)
     if not np.allclose(arr, arr.T, rtol=0.0, atol=rtol * scale):
         raise ValueError(f"{name} must be symmetric")
@@ -107,28 +82,34 @@ def _covariance(name: str, value: ArrayLike, *, rtol: float = 1e-10) -> np.ndarr
 
 def _vector(name: str, value: ArrayLike, d: int) -> np.ndarray:
     """Return ``value`` as a finite float vector of length ``d``."""
-    arr = np.array(_real(name, value), dtype=float).reshape(-1)
+    arr = valid.finite_array(name, value).reshape(-1)
     if arr.shape != (d,):
         raise ValueError(f"{name} must have length {d} (the dimension of sigma0), got {arr.size}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (got NaN or inf)")
     return arr
 
 
 def _points(name: str, value: ArrayLike) -> np.ndarray:
-    """Return ``value`` as a finite 2-d float array of points (rows)."""
-    arr = _real(name, value)
-    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} must be a non-empty 2-d array (points × features), got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (got NaN or inf)")
-    return arr
+    """Return ``value`` as a non-empty finite 2-d float array of points (rows × features)."""
+    return valid.finite_array(name, value, ndim=2, nonempty=True)
 
 
-def _loop(value: object) -> str:
-    if value not in LOOPS:
-        raise ValueError(f"loop must be one of {LOOPS}, got {value!r}")
-    return str(value)
+def _dimension_and_size(d: object, n: object) -> tuple[int, int]:
+    """Return (d, n) after checking d ≥ 1 and d + 1 ≤ n ≤ 2**53 (a non-singular fit, n exact as a float)."""
+    d_ = valid.integer("d", d, 1)
+    n_ = valid.integer("n", n, 2)
+    if n_ - 1 < d_:
+        raise ValueError(f"n must satisfy n − 1 ≥ d (= {d_}) for a non-singular fit, got n = {n_}")
+    if n_ > 2**53:
+        raise ValueError(f"n must be ≤ 2**53 (exact in floating point), got {n_}")
+    return d_, n_
+
+
+def _same_features(r: np.ndarray, f: np.ndarray) -> None:
+    """Check that the point sets ``real`` (r) and ``fake`` (f) live in the same feature space."""
+    if r.shape[1] != f.shape[1]:
+        raise ValueError(
+            f"real and fake must have the same number of features, got {r.shape[1]} and {f.shape[1]}"
+        )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -146,9 +127,9 @@ def mean_covariance(
     factor λ: Cov(μ_t) = λ(1 − λ^t)/(n(1 − λ)) Σ₀.
     """
     s0 = _covariance("sigma0", sigma0)
-    n_ = _int("n", n, 2)
+    n_ = valid.integer("n", n, 2)
     lam_ = _lam(lam)
-    t_ = _int("t", t, 0)
+    t_ = valid.integer("t", t, 0)
     # Σ_{s=0}^{t-1} λ^s, written so that λ = 1 is exact
     geometric = float(t_) if lam_ == 1.0 else (1.0 - lam_**t_) / (1.0 - lam_)
     factor = geometric / n_
@@ -163,7 +144,7 @@ def expected_sampling_covariance(sigma0: ArrayLike, lam: float, t: int) -> np.nd
     C_t = λΣ_t for t ≥ 1 and C_0 = Σ₀ (the convention of the module docstring), so E[Σ_t] = λ^(t−1) Σ₀.
     """
     s0 = _covariance("sigma0", sigma0)
-    return _lam(lam) ** _int("t", t, 0) * s0
+    return _lam(lam) ** valid.integer("t", t, 0) * s0
 
 
 def logdet_drift(d: int, n: int, lam: float = 1.0) -> float:
@@ -172,13 +153,8 @@ def logdet_drift(d: int, n: int, lam: float = 1.0) -> float:
     κ = d ln λ + Σ_{i=0}^{d−1} [ψ((n−1−i)/2) + ln 2 − ln(n−1)], ψ the digamma function. Requires
     n − 1 ≥ d (otherwise the fitted covariance is singular and log det = −∞).
     """
-    d_ = _int("d", d, 1)
-    n_ = _int("n", n, 2)
+    d_, n_ = _dimension_and_size(d, n)
     lam_ = _lam(lam)
-    if n_ - 1 < d_:
-        raise ValueError(f"n must satisfy n − 1 ≥ d (= {d_}) for a non-singular fit, got n = {n_}")
-    if n_ > 2**53:
-        raise ValueError(f"n must be ≤ 2**53 (exact in floating point), got {n_}")
     i = np.arange(d_)
     m = n_ - 1
     return float(d_ * math.log(lam_) + np.sum(special.digamma((m - i) / 2) + math.log(2) - math.log(m)))
@@ -186,12 +162,7 @@ def logdet_drift(d: int, n: int, lam: float = 1.0) -> float:
 
 def logdet_step_variance(d: int, n: int) -> float:
     """Return Var(log det C_t − log det C_{t−1}) = Σ_{i<d} ψ'((n−1−i)/2) (trigamma). Eq. (mad-logdet)."""
-    d_ = _int("d", d, 1)
-    n_ = _int("n", n, 2)
-    if n_ - 1 < d_:
-        raise ValueError(f"n must satisfy n − 1 ≥ d (= {d_}) for a non-singular fit, got n = {n_}")
-    if n_ > 2**53:
-        raise ValueError(f"n must be ≤ 2**53 (exact in floating point), got {n_}")
+    d_, n_ = _dimension_and_size(d, n)
     i = np.arange(d_)
     return float(np.sum(special.polygamma(1, (n_ - 1 - i) / 2)))
 
@@ -209,7 +180,7 @@ def expected_logdet(
     sign, logdet0 = np.linalg.slogdet(s0)
     if sign <= 0:
         raise ValueError("sigma0 must be positive definite for a finite log-determinant")
-    t_ = _int("t", t, 0)
+    t_ = valid.integer("t", t, 0)
     d = s0.shape[0]
     shift = d * math.log(_lam(lam)) if bias_generation0 else 0.0
     return float(logdet0 + shift + t_ * logdet_drift(d, n, lam))
@@ -221,13 +192,10 @@ def sampling_variance_moments(sigma0_sq: float, n: int, lam: float, t: int) -> t
     E[c_t] = λ^t σ₀², E[c_t²] = λ^(2t) ((n+1)/(n−1))^t σ₀⁴, so at λ = 1 the variance is
     σ₀⁴[((n+1)/(n−1))^t − 1]: it grows exponentially while the mean stays at σ₀².
     """
-    if isinstance(sigma0_sq, bool) or not isinstance(sigma0_sq, (int, float, np.integer, np.floating)):
-        raise ValueError("sigma0_sq must be a real number")
-    if not (math.isfinite(sigma0_sq) and sigma0_sq > 0):
-        raise ValueError(f"sigma0_sq must be finite and > 0, got {sigma0_sq}")
-    n_ = _int("n", n, 2)
+    valid.real_number("sigma0_sq", sigma0_sq, low=0.0, low_open=True)
+    n_ = valid.integer("n", n, 2)
     lam_ = _lam(lam)
-    t_ = _int("t", t, 0)
+    t_ = valid.integer("t", t, 0)
     mean = lam_**t_ * sigma0_sq
     try:
         second = lam_ ** (2 * t_) * ((n_ + 1) / (n_ - 1)) ** t_ * sigma0_sq**2
@@ -245,9 +213,9 @@ def mean_excess_kurtosis(n: int, lam: float, t: int) -> float:
     B_t = λ²(1 + 2/(n−1)) B_{t−1}, from X_0 = 0 and a fixed c_0. The result, Q_t / V_t² − 3, does not
     depend on σ₀.
     """
-    n_ = _int("n", n, 2)
+    n_ = valid.integer("n", n, 2)
     lam_ = _lam(lam)
-    t_ = _int("t", t, 1)
+    t_ = valid.integer("t", t, 1)
     m = n_ - 1
     c_mean, b = 1.0, 1.0  # E c_0, E c_0² (σ₀ = 1 without loss of generality)
     v, q, a = 0.0, 0.0, 0.0  # E X², E X⁴, E[X² c]
@@ -278,14 +246,12 @@ def gaussian_w2(mu1: ArrayLike, cov1: ArrayLike, mu2: ArrayLike, cov2: ArrayLike
     c2 = _covariance("cov2", cov2)
     d = c2.shape[0]
     m2 = _vector("mu2", mu2, d)
-    m1 = _real("mu1", mu1)
-    c1 = _real("cov1", cov1)
+    m1 = valid.finite_array("mu1", mu1)
+    c1 = valid.finite_array("cov1", cov1)
     if m1.shape[-1:] != (d,) or c1.shape[-2:] != (d, d) or c1.shape[:-2] != m1.shape[:-1]:
         raise ValueError(
             f"mu1 (…, {d}) and cov1 (…, {d}, {d}) must match mu2/cov2, got {m1.shape}, {c1.shape}"
         )
-    if not (np.all(np.isfinite(m1)) and np.all(np.isfinite(c1))):
-        raise ValueError("mu1 and cov1 must be finite (got NaN or inf)")
     if c1.size:
         scale = np.max(np.abs(c1), axis=(-2, -1))
         if np.any(np.abs(c1 - np.swapaxes(c1, -1, -2)).max(axis=(-2, -1)) > 1e-10 * scale):
@@ -317,11 +283,9 @@ def _sqrt_psd(c: np.ndarray) -> np.ndarray:
 
 def fit_gaussian(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return the sample mean and unbiased sample covariance of x (…, n, d) over its samples (Eq. mad-fit)."""
-    x = _real("x", x)
+    x = valid.finite_array("x", x)
     if x.ndim < 2 or x.shape[-2] < 2 or x.shape[-1] < 1:
         raise ValueError(f"x must have shape (…, n, d) with n ≥ 2 samples and d ≥ 1, got {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("x must be finite (got NaN or inf)")
     mu = x.mean(axis=-2)
     centred = x - mu[..., None, :]
     cov = np.einsum("...ni,...nj->...ij", centred, centred) / (x.shape[-2] - 1)
@@ -356,15 +320,14 @@ def simulate_chain(
     s0 = _covariance("sigma0", sigma0)
     d = s0.shape[0]
     m0 = _vector("mu0", mu0, d)
-    n_ = _int("n", n, 2)
+    n_ = valid.integer("n", n, 2)
     lam_ = _lam(lam)
-    g_ = _int("generations", generations, 0)
-    trials_ = _int("trials", trials, 1)
-    if method not in ("samples", "statistics"):
-        raise ValueError(f"method must be 'samples' or 'statistics', got {method!r}")
+    g_ = valid.integer("generations", generations, 0)
+    trials_ = valid.integer("trials", trials, 1)
+    valid.choice("method", method, ("samples", "statistics"))
     if method == "statistics" and d > 1 and n_ - 1 < d:
         raise ValueError(f"n must satisfy n − 1 ≥ d (= {d}) for method='statistics' (Bartlett), got n = {n_}")
-    rng = np.random.default_rng(_int("seed", seed, 0))
+    rng = np.random.default_rng(valid.integer("seed", seed, 0))
     mus = np.empty((g_ + 1, trials_, d))
     sigmas = np.empty((g_ + 1, trials_, d, d))
     mus[0], sigmas[0] = m0, s0
@@ -418,16 +381,16 @@ def simulate_loop(
     s0 = _covariance("sigma0", sigma0)
     d = s0.shape[0]
     m0 = _vector("mu0", mu0, d)
-    loop_ = _loop(loop)
-    nr = _int("n_real", n_real, 0)
-    ns = _int("n_synth", n_synth, 1)
+    loop_ = valid.choice("loop", loop, LOOPS)
+    nr = valid.integer("n_real", n_real, 0)
+    ns = valid.integer("n_synth", n_synth, 1)
     n = nr + ns
     if n < 2:
         raise ValueError(f"n_real + n_synth must be ≥ 2, got {n}")
     lam_ = _lam(lam)
-    g_ = _int("generations", generations, 0)
-    trials_ = _int("trials", trials, 1)
-    rng = np.random.default_rng(_int("seed", seed, 0))
+    g_ = valid.integer("generations", generations, 0)
+    trials_ = valid.integer("trials", trials, 1)
+    rng = np.random.default_rng(valid.integer("seed", seed, 0))
     data_mu = np.broadcast_to(m0, (trials_, d))
     data_c = np.broadcast_to(s0, (trials_, d, d))
     mus = np.empty((g_ + 1, trials_, d))
@@ -484,11 +447,8 @@ def precision_recall(real: ArrayLike, fake: ArrayLike, k: int = 5) -> tuple[floa
     """
     r = _points("real", real)
     f = _points("fake", fake)
-    if r.shape[1] != f.shape[1]:
-        raise ValueError(
-            f"real and fake must have the same number of features, got {r.shape[1]} and {f.shape[1]}"
-        )
-    k_ = _int("k", k, 1)
+    _same_features(r, f)
+    k_ = valid.integer("k", k, 1)
     if k_ >= min(r.shape[0], f.shape[0]):
         raise ValueError(f"k must be smaller than the number of points of each set, got k = {k_}")
     with threadpool_limits(limits=1):  # fixed summation order: ball-boundary cases cannot flip between runs
@@ -501,10 +461,7 @@ def frechet_distance(real: ArrayLike, fake: ArrayLike) -> float:
     """Return the Fréchet distance W₂² between Gaussians fitted to two point sets (Eq. mad-w2, as in FID)."""
     r = _points("real", real)
     f = _points("fake", fake)
-    if r.shape[1] != f.shape[1]:
-        raise ValueError(
-            f"real and fake must have the same number of features, got {r.shape[1]} and {f.shape[1]}"
-        )
+    _same_features(r, f)
     if min(r.shape[0], f.shape[0]) < 2:
         raise ValueError("real and fake need at least 2 points each")
     mr, cr = fit_gaussian(r)
@@ -523,11 +480,13 @@ def sample_gmm(model: Any, size: int, lam: float, seed: int) -> np.ndarray:
     The component is drawn with the mixture weights; the point is μ_k + √λ L_k z with L_k L_kᵀ = Σ_k, so
     λ < 1 shrinks every component toward its mean (the mixture analogue of truncation).
     """
-    size_ = _int("size", size, 1)
+    size_ = valid.integer("size", size, 1)
     lam_ = _lam(lam)
-    if getattr(model, "covariance_type", None) != "full" or not hasattr(model, "means_"):
+    if not hasattr(model, "covariance_type"):
+        raise TypeError(f"model must be a fitted GaussianMixture, got {type(model).__name__}")
+    if model.covariance_type != "full" or not hasattr(model, "means_"):
         raise ValueError("model must be a fitted GaussianMixture with covariance_type='full'")
-    rng = np.random.default_rng(_int("seed", seed, 0))
+    rng = np.random.default_rng(valid.integer("seed", seed, 0))
     means = np.asarray(model.means_)
     roots = _sqrt_psd(np.asarray(model.covariances_))
     weights = np.asarray(model.weights_, dtype=np.float64)
@@ -567,23 +526,17 @@ def gmm_loop(
     from sklearn.mixture import GaussianMixture
 
     x_pool = _points("pool", pool)
-    loop_ = _loop(loop)
+    loop_ = valid.choice("loop", loop, LOOPS)
     lam_ = _lam(lam)
-    g_ = _int("generations", generations, 1)
-    nr = _int("n_real", n_real, 0)
-    ns = _int("n_synth", n_synth, 1)
+    g_ = valid.integer("generations", generations, 1)
+    nr = valid.integer("n_real", n_real, 0)
+    ns = valid.integer("n_synth", n_synth, 1)
     if nr + ns > x_pool.shape[0]:
         raise ValueError(f"n_real + n_synth must not exceed the pool size {x_pool.shape[0]}")
-    n_samples_ = _int("n_samples", n_samples, 1)
-    k_ = _int("n_components", n_components, 1)
-    if not (
-        not isinstance(reg_covar, bool)
-        and isinstance(reg_covar, (int, float))
-        and math.isfinite(reg_covar)
-        and reg_covar >= 0
-    ):
-        raise ValueError(f"reg_covar must be a finite number ≥ 0, got {reg_covar!r}")
-    seeds = np.random.SeedSequence(_int("seed", seed, 0)).generate_state(3 * g_ + 4)
+    n_samples_ = valid.integer("n_samples", n_samples, 1)
+    k_ = valid.integer("n_components", n_components, 1)
+    valid.real_number("reg_covar", reg_covar, low=0.0)
+    seeds = np.random.SeedSequence(valid.integer("seed", seed, 0)).generate_state(3 * g_ + 4)
     rng = np.random.default_rng(seeds[-1])
     out = np.empty((g_, n_samples_, x_pool.shape[1]))
     model = None
@@ -617,13 +570,11 @@ def loop_metrics(reference: ArrayLike, samples: ArrayLike, projection: Any, k: i
     fixed, already fitted projection such as a PCA). Result shape (generations, 3).
     """
     ref = _points("reference", reference)
-    s = _real("samples", samples)
+    s = valid.finite_array("samples", samples)
     if s.ndim != 3 or s.shape[2] != ref.shape[1] or s.shape[0] == 0 or s.shape[1] == 0:
         raise ValueError(f"samples must have shape (generations, points, {ref.shape[1]}), got {s.shape}")
-    if not np.all(np.isfinite(s)):
-        raise ValueError("samples must be finite (got NaN or inf)")
     if not hasattr(projection, "transform"):
-        raise ValueError("projection must have a transform method (e.g. a fitted sklearn PCA)")
+        raise TypeError("projection must have a transform method (e.g. a fitted sklearn PCA)")
     out = np.empty((s.shape[0], 3))
     with threadpool_limits(limits=1):
         ref_proj = projection.transform(ref)

@@ -9,7 +9,6 @@ multitask sparse-parity experiment, which trains a small MLP with JAX and Optax.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +18,8 @@ import numpy as np
 import optax
 from numpy.typing import ArrayLike
 from scipy import special, stats
+
+from kexue_utils import _validate as valid
 
 __all__ = [
     "data_law_asymptote",
@@ -48,62 +49,20 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------
 
 
-def _positive_scalar(name: str, value: object) -> float:
-    """Return ``value`` as a float after checking it is a finite number > 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    v = float(value)
-    if math.isnan(v) or math.isinf(v):
-        raise ValueError(f"{name} must be finite, got {v}")
-    if v <= 0:
-        raise ValueError(f"{name} must be > 0, got {v}")
-    return v
-
-
 def _gamma(value: object) -> float:
     """Return γ after checking it is finite, > 0 and large enough that γ + 1 > 1 in floating point."""
-    g = _positive_scalar("gamma", value)
+    g = valid.real_number("gamma", value, low=0.0, low_open=True)
     if g + 1.0 == 1.0:  # ζ(γ + 1) = ζ(1) = ∞: every frequency would be 0/∞
         raise ValueError(f"gamma must exceed the float resolution of 1 (γ + 1 > 1), got {g}")
     return g
 
 
-def _seed(value: object) -> int:
-    """Return ``value`` as an int after checking it is an integer ≥ 0 (a numpy seed)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"seed must be ≥ 0, got {value}")
-    return int(value)
-
-
-def _real(name: str, value: object) -> np.ndarray:
-    """Return ``value`` as a float array; it must hold real numbers (not str, bool, complex, object)."""
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of real numbers") from exc
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    return arr.astype(float, copy=False)
-
-
-def _positive_int(name: str, value: object) -> int:
-    """Return ``value`` as an int after checking it is an integer ≥ 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be ≥ 1, got {value}")
-    return int(value)
-
-
 def _counts(name: str, value: ArrayLike, *, minimum: int = 0) -> np.ndarray:
-    """Return ``value`` as an int64 array after checking it holds integers ≥ ``minimum``."""
-    arr = _real(name, value)
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    if np.any(np.isnan(arr)) or np.any(np.isinf(arr)):
-        raise ValueError(f"{name} must be finite (got NaN or inf)")
+    """Return ``value`` as an int64 array after checking it holds integers ≥ ``minimum``.
+
+    Any shape with at least one entry; integer-valued floats count: ``[1.0, 2.0]`` passes, ``[1.5]`` not.
+    """
+    arr = valid.finite_array(name, value, nonempty=True)
     if np.any(arr != np.floor(arr)):
         raise ValueError(f"{name} must hold integers, got a non-integer value")
     if np.any(arr < minimum):
@@ -115,13 +74,7 @@ def _counts(name: str, value: ArrayLike, *, minimum: int = 0) -> np.ndarray:
 
 def _positive_array(name: str, value: ArrayLike, *, scalar: bool = False) -> np.ndarray:
     """Return ``value`` as a non-empty 1-d float array (a scalar too if ``scalar``), finite and > 0."""
-    arr = _real(name, value)
-    if scalar:
-        arr = np.atleast_1d(arr)
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty one-dimensional array, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (got NaN or inf)")
+    arr = np.atleast_1d(valid.finite_array(name, value, ndim=(0, 1) if scalar else 1, nonempty=True))
     if np.any(arr <= 0):
         raise ValueError(f"{name} must be > 0 everywhere")
     return arr
@@ -157,8 +110,7 @@ def tail_asymptote(n: ArrayLike, gamma: float, *, terms: int = 1) -> np.ndarray:
     −n^-(γ+1)/2, +(γ+1) n^-(γ+2)/12 and −(γ+1)(γ+2)(γ+3) n^-(γ+4)/720, all divided by ζ(γ+1).
     """
     g = _gamma(gamma)
-    if isinstance(terms, bool) or not isinstance(terms, int) or not 1 <= terms <= 4:
-        raise ValueError(f"terms must be an int in 1..4, got {terms!r}")
+    valid.integer("terms", terms, 1, 4)
     nn = _counts("n", n, minimum=1).astype(float)
     s = g + 1.0
     parts = [
@@ -177,7 +129,7 @@ def truncated_tail_mass(n: ArrayLike, gamma: float, n_quanta: int) -> np.ndarray
     for n ≥ K: with finitely many quanta the loss reaches its floor at a finite model size.
     """
     g = _gamma(gamma)
-    K = _positive_int("n_quanta", n_quanta)
+    K = valid.integer("n_quanta", n_quanta, 1)
     nn = np.minimum(_counts("n", n, minimum=0), K).astype(float)
     s = g + 1.0
     beyond = special.zeta(s, K + 1.0)
@@ -186,9 +138,7 @@ def truncated_tail_mass(n: ArrayLike, gamma: float, n_quanta: int) -> np.ndarray
 
 def geometric_tail_mass(n: ArrayLike, ratio: float) -> np.ndarray:
     """Return Σ_{k>n} (1−r) r^(k−1) = r^n, the tail of geometric frequencies. Implements Eq. (quanta-geom)."""
-    r = _positive_scalar("ratio", ratio)
-    if r >= 1:
-        raise ValueError(f"ratio must be < 1, got {r}")
+    r = valid.real_number("ratio", ratio, low=0.0, high=1.0, low_open=True, high_open=True)
     nn = _counts("n", n, minimum=0).astype(float)
     return np.asarray(r**nn)
 
@@ -200,28 +150,24 @@ def geometric_tail_mass(n: ArrayLike, ratio: float) -> np.ndarray:
 
 def predicted_exponents(gamma: float) -> dict[str, float]:
     """Return the predicted exponents {"N": γ, "D": γ/(γ+1), "S": γ/(γ+1)}. Implements Eq. (quanta-laws)."""
-    g = _positive_scalar("gamma", gamma)
+    g = valid.real_number("gamma", gamma, low=0.0, low_open=True)
     return {"N": g, "D": g / (g + 1.0), "S": g / (g + 1.0)}
 
 
 def implied_gamma(alpha: float, kind: str) -> float:
     """Return the γ that a measured exponent implies: γ = α_N, or γ = α_D/(1 − α_D). Eq. (quanta-pair)."""
-    a = _positive_scalar("alpha", alpha)
-    if not isinstance(kind, str):
-        raise TypeError(f"kind must be 'N', 'D' or 'S', got {type(kind).__name__}")
-    if kind == "N":
+    a = valid.real_number("alpha", alpha, low=0.0, low_open=True)
+    if valid.choice("kind", kind, ("N", "D", "S")) == "N":
         return a
-    if kind in ("D", "S"):
-        if a >= 1:
-            raise ValueError(f"alpha must be < 1 for kind {kind!r} (γ/(γ+1) < 1), got {a}")
-        return a / (1.0 - a)
-    raise ValueError(f"kind must be 'N', 'D' or 'S', got {kind!r}")
+    if a >= 1:  # kind "D" or "S"
+        raise ValueError(f"alpha must be < 1 for kind {kind!r} (γ/(γ+1) < 1), got {a}")
+    return a / (1.0 - a)
 
 
 def quanta_learned(samples: ArrayLike, gamma: float, tau: float) -> np.ndarray:
     """Return n*(D) = (D/(τ ζ(γ+1)))^(1/(γ+1)), where D p_n* = τ. Implements Eq. (quanta-nstar)."""
     g = _gamma(gamma)
-    t = _positive_scalar("tau", tau)
+    t = valid.real_number("tau", tau, low=0.0, low_open=True)
     d = _positive_array("samples", samples, scalar=True)
     return (d / (t * special.zeta(g + 1.0))) ** (1.0 / (g + 1.0))
 
@@ -257,8 +203,8 @@ def simulate_parameter_law(n_learned: ArrayLike, gamma: float, *, n_test: int, s
     """
     g = _gamma(gamma)
     nn = _counts("n_learned", n_learned, minimum=0)
-    m = _positive_int("n_test", n_test)
-    draws = np.sort(_zipf_draws(g, m, _seed(seed), cap=int(nn.max())))
+    m = valid.integer("n_test", n_test, 1)
+    draws = np.sort(_zipf_draws(g, m, valid.integer("seed", seed, 0), cap=int(nn.max())))
     return 1.0 - np.searchsorted(draws, nn, side="right") / m
 
 
@@ -278,9 +224,9 @@ def simulate_data_law(
     """
     g = _gamma(gamma)
     d = _counts("samples", samples, minimum=1)
-    t = _positive_int("tau", tau)
-    K = _positive_int("max_quanta", max_quanta)
-    draws = _zipf_draws(g, int(d.max()), _seed(seed), cap=K)
+    t = valid.integer("tau", tau, 1)
+    K = valid.integer("max_quanta", max_quanta, 1)
+    draws = _zipf_draws(g, int(d.max()), valid.integer("seed", seed, 0), cap=K)
     p = np.concatenate([[0.0], zipf_frequencies(np.arange(1, K + 1), g), [0.0]])
     return np.array([_learned_mass(np.bincount(draws[:di], minlength=K + 2), p, t) for di in d])
 
@@ -294,8 +240,8 @@ def data_law_expected_loss(
     """
     g = _gamma(gamma)
     d = _counts("samples", samples, minimum=1)
-    t = _positive_int("tau", tau)
-    K = _positive_int("max_quanta", max_quanta)
+    t = valid.integer("tau", tau, 1)
+    K = valid.integer("max_quanta", max_quanta, 1)
     p = zipf_frequencies(np.arange(1, K + 1), g)
     rest = float(tail_mass(K, g))
     return np.array([float(np.dot(p, stats.binom.cdf(t - 1, di, p))) + rest for di in d])
@@ -308,7 +254,7 @@ def data_law_asymptote(samples: ArrayLike, gamma: float, *, tau: int) -> np.ndar
     replacing the binomial counts by Poisson ones and the sum over quanta by an integral.
     """
     g = _gamma(gamma)
-    t = _positive_int("tau", tau)
+    t = valid.integer("tau", tau, 1)
     d = _positive_array("samples", samples, scalar=True)
     s, a = g + 1.0, g / (g + 1.0)
     j = np.arange(t, dtype=float)
@@ -330,10 +276,10 @@ def simulate_step_law(
     """
     g = _gamma(gamma)
     s = _counts("steps", steps, minimum=1)
-    b = _positive_int("batch", batch)
-    t = _positive_int("tau", tau)
-    K = _positive_int("max_quanta", max_quanta)
-    rng = np.random.default_rng(_seed(seed))
+    b = valid.integer("batch", batch, 1)
+    t = valid.integer("tau", tau, 1)
+    K = valid.integer("max_quanta", max_quanta, 1)
+    rng = np.random.default_rng(valid.integer("seed", seed, 0))
     p = np.concatenate([[0.0], zipf_frequencies(np.arange(1, K + 1), g), [0.0]])
     counts = np.zeros(K + 2, dtype=np.int64)
     out = np.empty(s.size)
@@ -356,8 +302,8 @@ def finite_step_law(steps: ArrayLike, p: ArrayLike, *, batch: int, tau: float) -
     """
     s = _positive_array("steps", steps, scalar=True)
     pa = _positive_array("p", p)
-    b = _positive_int("batch", batch)
-    t = _positive_scalar("tau", tau)
+    b = valid.integer("batch", batch, 1)
+    t = valid.real_number("tau", tau, low=0.0, low_open=True)
     return np.asarray((pa[None, :] * (s[:, None] * b * pa[None, :] < t)).sum(axis=1))
 
 
@@ -368,12 +314,12 @@ def finite_step_law(steps: ArrayLike, p: ArrayLike, *, batch: int, tau: float) -
 
 def make_sparse_parity_tasks(n_tasks: int, n_bits: int, subset_size: int, seed: int) -> np.ndarray:
     """Return a (n_tasks, n_bits) 0/1 mask: row t marks the bits whose parity is task t's label."""
-    T = _positive_int("n_tasks", n_tasks)
-    n = _positive_int("n_bits", n_bits)
-    k = _positive_int("subset_size", subset_size)
+    T = valid.integer("n_tasks", n_tasks, 1)
+    n = valid.integer("n_bits", n_bits, 1)
+    k = valid.integer("subset_size", subset_size, 1)
     if k > n:
         raise ValueError(f"subset_size ({k}) must be ≤ n_bits ({n})")
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(valid.integer("seed", seed, 0))
     mask = np.zeros((T, n), dtype=np.float32)
     for t in range(T):
         mask[t, rng.choice(n, size=k, replace=False)] = 1.0
@@ -450,19 +396,17 @@ def train_sparse_parity(
     (n_evals × n_tasks mean cross-entropy on a fixed test set of ``n_eval`` samples per task),
     ``task_error`` (same shape, error rate) and ``p`` (the task frequencies).
     """
-    g = _positive_scalar("gamma", gamma)
-    if np.asarray(mask).dtype.kind not in "biuf":
-        raise TypeError(f"mask must hold numbers 0/1, got dtype {np.asarray(mask).dtype}")
-    m = np.asarray(mask, dtype=np.float32)
+    g = valid.real_number("gamma", gamma, low=0.0, low_open=True)
+    m = valid.numeric_array("mask", mask, "biuf").astype(np.float32, copy=False)
     if m.ndim != 2 or m.size == 0 or not np.all((m == 0) | (m == 1)):
         raise ValueError("mask must be a 2-d 0/1 array (tasks × bits)")
-    W = _positive_int("width", width)
-    B = _positive_int("batch", batch)
-    S = _positive_int("steps", steps)
-    E = _positive_int("eval_every", eval_every)
-    lr = _positive_scalar("learning_rate", learning_rate)
-    M = _positive_int("n_eval", n_eval)
-    _seed(seed)
+    W = valid.integer("width", width, 1)
+    B = valid.integer("batch", batch, 1)
+    S = valid.integer("steps", steps, 1)
+    E = valid.integer("eval_every", eval_every, 1)
+    lr = valid.real_number("learning_rate", learning_rate, low=0.0, low_open=True)
+    M = valid.integer("n_eval", n_eval, 1)
+    valid.integer("seed", seed, 0)
     if S % E:
         raise ValueError(f"steps ({S}) must be a multiple of eval_every ({E})")
     T, n = m.shape
@@ -504,15 +448,11 @@ def train_sparse_parity(
 
 def learning_steps(steps: ArrayLike, task_loss: ArrayLike, threshold: float) -> np.ndarray:
     """Return, per task, the first evaluation step at which its loss is below ``threshold`` (NaN if never)."""
-    s = _real("steps", steps)
-    if s.ndim != 1 or s.size == 0 or not np.all(np.isfinite(s)):
-        raise ValueError(f"steps must be a non-empty finite one-dimensional array, got shape {s.shape}")
-    tl = _real("task_loss", task_loss)
-    thr = _positive_scalar("threshold", threshold)
+    s = valid.finite_array("steps", steps, ndim=1, nonempty=True)
+    tl = valid.finite_array("task_loss", task_loss)
+    thr = valid.real_number("threshold", threshold, low=0.0, low_open=True)
     if tl.ndim != 2 or tl.shape[0] != s.size or tl.shape[1] == 0:
         raise ValueError(f"task_loss must have shape (len(steps), n_tasks), got {tl.shape}")
-    if not np.all(np.isfinite(tl)):
-        raise ValueError("task_loss must be finite (got NaN or inf)")
     below = tl < thr
     first = np.argmax(below, axis=0)
     return np.where(below.any(axis=0), s[first], np.nan)
@@ -530,20 +470,18 @@ def sparse_parity_summary(
     ≥ ``fit_from`` of the total loss Σ p_t L_t (``alpha_total``), the unlearned mass Σ p_t 1[L_t > threshold]
     (``alpha_unlearned``) and the finite quanta model :func:`finite_step_law` with that τ (``alpha_model``).
     """
-    B = _positive_int("batch", batch)
-    thr = _positive_scalar("threshold", threshold)
-    start = _positive_int("fit_from", fit_from)
+    B = valid.integer("batch", batch, 1)
+    thr = valid.real_number("threshold", threshold, low=0.0, low_open=True)
+    start = valid.integer("fit_from", fit_from, 1)
     if not isinstance(run, Mapping) or not all(key in run for key in ("steps", "task_loss", "p")):
         raise TypeError(
             "run must be a dict with keys 'steps', 'task_loss' and 'p' (from train_sparse_parity)"
         )
     steps = _positive_array("run['steps']", run["steps"])
     p = _positive_array("run['p']", run["p"])
-    task_loss = _real("run['task_loss']", run["task_loss"])
-    if task_loss.shape != (steps.size, p.size) or not np.all(np.isfinite(task_loss)):
-        raise ValueError(
-            f"run['task_loss'] must be finite with shape {(steps.size, p.size)}, got {task_loss.shape}"
-        )
+    task_loss = valid.finite_array("run['task_loss']", run["task_loss"])
+    if task_loss.shape != (steps.size, p.size):
+        raise ValueError(f"run['task_loss'] must have shape {(steps.size, p.size)}, got {task_loss.shape}")
     S = learning_steps(steps, task_loss, thr)
     learned = np.isfinite(S)
     if learned.sum() < 3:

@@ -32,6 +32,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import linprog
 
+from kexue_utils import _validate as valid
+
 __all__ = [
     "CERT_TOL",
     "Detection",
@@ -69,58 +71,26 @@ def _gamma(m: int, u: float) -> float:
 
 
 # ----------------------------------------------------------------------------------------- validation
-def _real(name: str, value: object) -> np.ndarray:
-    """Return value as a float64 array; TypeError naming the argument unless it is an int/float array."""
-    try:
-        raw = np.asarray(value)
-    except (TypeError, ValueError) as exc:  # ragged nesting
-        raise TypeError(f"{name} must be a real array") from exc
-    if raw.dtype.kind not in "iuf":  # no bool, complex, string or object arrays
-        raise TypeError(f"{name} must be a real (int or float) array, got dtype {raw.dtype}")
-    return raw.astype(np.float64, copy=False)
+def _vector(name: str, value: object, length: int, of: str) -> np.ndarray:
+    """Return value as a finite float64 vector of the given length (``of`` says what fixes the length)."""
+    arr = valid.finite_array(name, value)
+    if arr.shape != (length,):
+        raise ValueError(f"{name} must have shape ({length},) to match {of}, got {arr.shape}")
+    return arr
 
 
-def _int_array(name: str, value: object) -> np.ndarray:
-    """Return value as an int64 array; TypeError naming the argument unless it holds integers."""
-    try:
-        raw = np.asarray(value)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of ints") from exc
-    if raw.dtype.kind not in "iu" and raw.size > 0:
-        raise TypeError(f"{name} must be an array of ints, got dtype {raw.dtype}")
-    return raw.astype(np.int64)
-
-
-def _check_int(name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an int ≥ {low}, got {value!r}")
-    return int(value)
+def _class_indices(name: str, value: object, n: int) -> np.ndarray:
+    """Return value as a 1-D int64 array of class indices in [0, n)."""
+    arr = valid.integer_array(name, value)
+    if arr.ndim != 1 or np.any(arr < 0) or np.any(arr >= n):
+        raise ValueError(f"{name} must be a 1-D array of class indices in [0, {n})")
+    return arr
 
 
 def _validate(W: ArrayLike, b: ArrayLike | None) -> tuple[np.ndarray, np.ndarray | None]:
-    W_arr = _real("W", W)
-    if W_arr.ndim != 2:
-        raise ValueError(f"W must be 2-D (n classes × d dims), got shape {W_arr.shape}")
-    if W_arr.shape[0] < 1 or W_arr.shape[1] < 1:
-        raise ValueError(f"W must have at least one row and one column, got shape {W_arr.shape}")
-    if not np.all(np.isfinite(W_arr)):
-        raise ValueError("W contains NaN or inf")
-    if b is None:
-        return W_arr, None
-    b_arr = _real("b", b)
-    if b_arr.shape != (W_arr.shape[0],):
-        raise ValueError(f"b must have shape ({W_arr.shape[0]},) to match W, got {b_arr.shape}")
-    if not np.all(np.isfinite(b_arr)):
-        raise ValueError("b contains NaN or inf")
-    return W_arr, b_arr
-
-
-def _validate_k(k: object, n: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be an int, got {type(k).__name__}")
-    if not 0 <= int(k) < n:
-        raise ValueError(f"k must be in [0, {n}), got {k}")
-    return int(k)
+    """Return W as a finite non-empty 2-D float64 array and b (or None) as a finite vector, one per row."""
+    W_arr = valid.finite_array("W", W, ndim=2, nonempty=True)
+    return W_arr, None if b is None else _vector("b", b, W_arr.shape[0], "the rows of W")
 
 
 # ------------------------------------------------------------------------------------ checking proofs
@@ -151,12 +121,8 @@ def strict_argmax_margin(W: ArrayLike, x: ArrayLike, k: int, b: ArrayLike | None
     """
     W_arr, b_arr = _validate(W, b)
     n, d = W_arr.shape
-    k = _validate_k(k, n)
-    x_arr = _real("x", x)
-    if x_arr.shape != (d,):
-        raise ValueError(f"x must have shape ({d},), got {x_arr.shape}")
-    if not np.all(np.isfinite(x_arr)):
-        raise ValueError("x contains NaN or inf")
+    k = valid.integer("k", k, 0, n - 1)
+    x_arr = _vector("x", x, d, "the columns of W")
     return _margin(W_arr, np.linalg.norm(W_arr, axis=1), b_arr, x_arr, k)
 
 
@@ -166,12 +132,12 @@ def strict_argmax_margins(
     """Return the certified margins (Eq. (unargmax-margin)) of classes ks[j] at the points X[j]."""
     W_arr, b_arr = _validate(W, b)
     n, d = W_arr.shape
-    X_arr = _real("X", X)
-    ks_arr = _int_array("ks", ks)
-    if X_arr.ndim != 2 or X_arr.shape[1] != d or not np.all(np.isfinite(X_arr)):
-        raise ValueError(f"X must be a finite array of shape (m, {d})")
-    if ks_arr.shape != (X_arr.shape[0],) or np.any(ks_arr < 0) or np.any(ks_arr >= n):
-        raise ValueError("ks must hold one class index in [0, n) per row of X")
+    X_arr = valid.finite_array("X", X, ndim=2)
+    if X_arr.shape[1] != d:
+        raise ValueError(f"X must have shape (m, {d}), got {X_arr.shape}")
+    ks_arr = _class_indices("ks", ks, n)
+    if ks_arr.shape != (X_arr.shape[0],):
+        raise ValueError("ks must hold one class index per row of X")
     norms = np.linalg.norm(W_arr, axis=1)
     return np.array([_margin(W_arr, norms, b_arr, x, int(k)) for x, k in zip(X_arr, ks_arr, strict=True)])
 
@@ -190,12 +156,8 @@ def certificate_error(W: ArrayLike, k: int, alpha: ArrayLike, b: ArrayLike | Non
     """
     W_arr, b_arr = _validate(W, b)
     n, _ = W_arr.shape
-    k = _validate_k(k, n)
-    a = _real("alpha", alpha)
-    if a.shape != (n,):
-        raise ValueError(f"alpha must have shape ({n},), got {a.shape}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError("alpha contains NaN or inf")
+    k = valid.integer("k", k, 0, n - 1)
+    a = _vector("alpha", alpha, n, "the rows of W")
     scale = max(1.0, float(np.abs(W_arr).max()), 0.0 if b_arr is None else float(np.abs(b_arr).max()))
     viol = [
         max(0.0, -float(a.min())),
@@ -391,10 +353,8 @@ def detect(
     reflections (:func:`braid_reflect`), and the rest are decided by LP (:func:`argmax_witness`).
     """
     W_arr, b_arr = _validate(W, b)
-    if isinstance(working_set, bool) or not isinstance(working_set, int) or working_set < 1:
-        raise ValueError(f"working_set must be a positive int, got {working_set!r}")
-    if isinstance(reflections, bool) or not isinstance(reflections, int) or reflections < 0:
-        raise ValueError(f"reflections must be an int ≥ 0, got {reflections!r}")
+    valid.integer("working_set", working_set, 1)
+    valid.integer("reflections", reflections, 0)
     n, d = W_arr.shape
     t0 = time.perf_counter()
     norms = np.linalg.norm(W_arr, axis=1)
@@ -501,7 +461,7 @@ def argmax_witness(W: ArrayLike, k: int, b: ArrayLike | None = None) -> np.ndarr
     """
     W_arr, b_arr = _validate(W, b)
     n = W_arr.shape[0]
-    k = _validate_k(k, n)
+    k = valid.integer("k", k, 0, n - 1)
     if n == 1:
         return np.zeros(W_arr.shape[1])
     x = W_arr[k].copy()
@@ -517,7 +477,7 @@ def unargmaxable_certificate(W: ArrayLike, k: int, b: ArrayLike | None = None) -
     """Return convex weights α proving k unargmaxable (Eq. (unargmax-cert)), or None if k is argmaxable."""
     W_arr, b_arr = _validate(W, b)
     n = W_arr.shape[0]
-    k = _validate_k(k, n)
+    k = valid.integer("k", k, 0, n - 1)
     if n == 1 or is_strict_argmax(W_arr, W_arr[k], k, b_arr):
         return None
     scores = W_arr @ W_arr[k] + (0.0 if b_arr is None else b_arr)
@@ -536,9 +496,8 @@ def box_lp_argmaxable(W: ArrayLike, k: int, b: ArrayLike | None = None, *, box: 
     """
     W_arr, b_arr = _validate(W, b)
     n, d = W_arr.shape
-    k = _validate_k(k, n)
-    if isinstance(box, bool) or not (isinstance(box, (int, float)) and np.isfinite(box) and box > 0):
-        raise ValueError(f"box must be a positive finite number, got {box!r}")
+    k = valid.integer("k", k, 0, n - 1)
+    valid.real_number("box", box, low=0.0, low_open=True)
     if n == 1:
         return True
     others = np.delete(np.arange(n), k)
@@ -614,11 +573,8 @@ def braid_reflect(W: ArrayLike, ks: ArrayLike, b: ArrayLike | None = None, *, st
     the heuristic can never prove a class unargmaxable.
     """
     W_arr, b_arr = _validate(W, b)
-    ks_arr = _int_array("ks", ks)
-    if ks_arr.ndim != 1 or np.any(ks_arr < 0) or np.any(ks_arr >= W_arr.shape[0]):
-        raise ValueError("ks must be a 1-D array of class indices")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be an int ≥ 0, got {steps!r}")
+    ks_arr = _class_indices("ks", ks, W_arr.shape[0])
+    valid.integer("steps", steps, 0)
     found, _ = _braid(W_arr, b_arr, np.linalg.norm(W_arr, axis=1), ks_arr, steps)
     return found
 
@@ -629,13 +585,8 @@ def frank_wolfe_min_norm(D: ArrayLike, steps: int) -> tuple[np.ndarray, np.ndarr
     Implements the min-norm problem Eq. (unargmax-minnorm) with exact line search, starting at the
     row of D of smallest norm. The norms decrease, but a small ‖u_t‖ proves nothing by itself.
     """
-    D_arr = _real("D", D)
-    if D_arr.ndim != 2 or D_arr.shape[0] < 1 or D_arr.shape[1] < 1:
-        raise ValueError(f"D must be a non-empty 2-D array, got shape {D_arr.shape}")
-    if not np.all(np.isfinite(D_arr)):
-        raise ValueError("D contains NaN or inf")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be an int ≥ 0, got {steps!r}")
+    D_arr = valid.finite_array("D", D, ndim=2, nonempty=True)
+    valid.integer("steps", steps, 0)
     u = D_arr[np.argmin(np.einsum("ij,ij->i", D_arr, D_arr))].copy()
     norms = [float(np.linalg.norm(u))]
     for _ in range(steps):
@@ -656,11 +607,9 @@ def min_norm_point(D: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """
     from scipy.optimize import minimize
 
-    D_arr = _real("D", D)
-    if D_arr.ndim != 2 or not 1 <= D_arr.shape[0] <= 200 or D_arr.shape[1] < 1:
-        raise ValueError(f"D must be 2-D with 1 to 200 rows, got shape {D_arr.shape}")
-    if not np.all(np.isfinite(D_arr)):
-        raise ValueError("D contains NaN or inf")
+    D_arr = valid.finite_array("D", D, ndim=2, nonempty=True)
+    if D_arr.shape[0] > 200:
+        raise ValueError(f"D must have at most 200 rows, got shape {D_arr.shape}")
     m = D_arr.shape[0]
     G = D_arr @ D_arr.T
     res = minimize(
@@ -682,11 +631,8 @@ def argmax_grid(W: ArrayLike, b: ArrayLike | None = None, *, lim: float = 3.0, s
     W_arr, b_arr = _validate(W, b)
     if W_arr.shape[1] != 2:
         raise ValueError(f"W must have 2 columns for a planar grid, got {W_arr.shape[1]}")
-    if isinstance(lim, bool) or not isinstance(lim, (int, float, np.integer, np.floating)):
-        raise TypeError(f"lim must be a real number, got {lim!r}")
-    if not (np.isfinite(lim) and lim > 0):
-        raise ValueError(f"lim must be positive and finite, got {lim!r}")
-    _check_int("size", size, 1)
+    valid.real_number("lim", lim, low=0.0, low_open=True)
+    valid.integer("size", size, 1)
     t = np.linspace(-lim, lim, size)
     X1, X2 = np.meshgrid(t, t)
     logits = np.einsum("ij,pqj->pqi", W_arr, np.stack([X1, X2], axis=-1))
@@ -697,10 +643,9 @@ def argmax_grid(W: ArrayLike, b: ArrayLike | None = None, *, lim: float = 3.0, s
 
 def random_softmax(n: int, d: int, seed: int) -> np.ndarray:
     """Return an n × d matrix of Gaussian directions with Exp(1) norms (unequal norms on purpose)."""
-    for name, v in (("n", n), ("d", d)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive int, got {v!r}")
-    _check_int("seed", seed, 0)
+    valid.integer("n", n, 1)
+    valid.integer("d", d, 1)
+    valid.integer("seed", seed, 0)
     rng = np.random.default_rng(seed)
     G = rng.standard_normal((n, d))
     return G / np.linalg.norm(G, axis=1, keepdims=True) * rng.exponential(1.0, (n, 1))
@@ -734,13 +679,12 @@ def count_curve(n: int, dims: ArrayLike, trials: int, seed: int) -> tuple[np.nda
     ``random_softmax(n, d, seed + 1000 d + t)``; ``mismatches`` counts the matrices on which the
     detector's index set differs from Qhull's (:func:`hull_interior`).
     """
-    dims_arr = _int_array("dims", dims)
+    dims_arr = valid.integer_array("dims", dims)
     if dims_arr.ndim != 1 or np.any(dims_arr < 1):
         raise ValueError("dims must be a 1-D array of positive ints")
-    _check_int("n", n, 1)
-    _check_int("seed", seed, 0)
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise ValueError(f"trials must be a positive int, got {trials!r}")
+    valid.integer("n", n, 1)
+    valid.integer("seed", seed, 0)
+    valid.integer("trials", trials, 1)
     ours = np.zeros((len(dims_arr), trials), dtype=np.int64)
     qhull = np.zeros_like(ours)
     mismatches = 0

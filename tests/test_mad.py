@@ -37,26 +37,26 @@ def test_mean_covariance_closed_form_and_limits():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "name"),
+    ("kwargs", "name", "error"),
     [
-        ({"n": 1}, "n"),
-        ({"n": 2.5}, "n"),
-        ({"n": True}, "n"),
-        ({"lam": 0.0}, "lam"),
-        ({"lam": 1.2}, "lam"),
-        ({"lam": float("nan")}, "lam"),
-        ({"lam": "0.5"}, "lam"),
-        ({"t": -1}, "t"),
-        ({"sigma0": np.ones((2, 3))}, "sigma0"),
-        ({"sigma0": np.array([[1.0, 2.0], [0.0, 1.0]])}, "sigma0"),
-        ({"sigma0": np.array([[1.0, 2.0], [2.0, 1.0]])}, "sigma0"),
-        ({"sigma0": np.array([[np.nan, 0.0], [0.0, 1.0]])}, "sigma0"),
-        ({"sigma0": np.ones((2, 2, 2))}, "sigma0"),
+        ({"n": 1}, "n", ValueError),
+        ({"n": 2.5}, "n", TypeError),  # wrong kind: not an int
+        ({"n": True}, "n", TypeError),
+        ({"lam": 0.0}, "lam", ValueError),
+        ({"lam": 1.2}, "lam", ValueError),
+        ({"lam": float("nan")}, "lam", ValueError),
+        ({"lam": "0.5"}, "lam", TypeError),
+        ({"t": -1}, "t", ValueError),
+        ({"sigma0": np.ones((2, 3))}, "sigma0", ValueError),
+        ({"sigma0": np.array([[1.0, 2.0], [0.0, 1.0]])}, "sigma0", ValueError),
+        ({"sigma0": np.array([[1.0, 2.0], [2.0, 1.0]])}, "sigma0", ValueError),
+        ({"sigma0": np.array([[np.nan, 0.0], [0.0, 1.0]])}, "sigma0", ValueError),
+        ({"sigma0": np.ones((2, 2, 2))}, "sigma0", ValueError),
     ],
 )
-def test_mean_covariance_rejects_bad_arguments(kwargs, name):
+def test_mean_covariance_rejects_bad_arguments(kwargs, name, error):
     args = {"sigma0": SIGMA0, "n": 10, "lam": 0.8, "t": 3} | kwargs
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(error, match=name):
         mad.mean_covariance(**args)
 
 
@@ -240,8 +240,10 @@ def test_sample_gmm_scales_covariance_by_lambda():
     gm = GaussianMixture(1, covariance_type="full", random_state=0).fit(x)
     s = mad.sample_gmm(gm, 40_000, 0.5, seed=3)
     np.testing.assert_allclose(np.cov(s.T), 0.5 * gm.covariances_[0], rtol=0.05, atol=0.02)
-    with pytest.raises(ValueError, match="model"):
+    with pytest.raises(TypeError, match="model"):
         mad.sample_gmm(object(), 10, 1.0, seed=0)
+    with pytest.raises(ValueError, match="model"):  # the right kind, but not a full-covariance mixture
+        mad.sample_gmm(GaussianMixture(1, covariance_type="diag").fit(x), 10, 1.0, seed=0)
     with pytest.raises(ValueError, match="lam"):
         mad.sample_gmm(gm, 10, 0.0, seed=0)
 
@@ -273,5 +275,5 @@ def test_gmm_loop_and_metrics_are_deterministic():
         mad.gmm_loop(pool, loop="other", **kw)
     with pytest.raises(ValueError, match="n_real"):
         mad.gmm_loop(pool, loop="fresh", **(kw | {"n_real": 300}))
-    with pytest.raises(ValueError, match="projection"):
+    with pytest.raises(TypeError, match="projection"):
         mad.loop_metrics(pool, a, object())

@@ -50,6 +50,15 @@ MUTATIONS = [
     ("mad", "kexue_utils.mad", "mean_covariance", "lambda f: lambda *a, **k: f(*a, **k) * 0.8"),
     # Eq. (mad-logdet): the digamma drift with an off-by-one sample size.
     ("mad", "kexue_utils.mad", "logdet_drift", "lambda f: lambda d, n, lam=1.0: f(d, n + 1, lam)"),
+    # Eq. (skip-precond): c_in 5 % too large, so the network input no longer has unit second moment.
+    (
+        "skip_tuning",
+        "kexue_utils.skip_tuning",
+        "edm_preconditioning",
+        "lambda f: lambda *a, **k: (lambda c: (c[0], c[1], 1.05 * c[2], c[3]))(f(*a, **k))",
+    ),
+    # Eq. (skip-heun): Heun's corrector dropped (every step an Euler step): second order is lost.
+    ("skip_tuning", "kexue_utils.skip_tuning", "_heun_step", "lambda f: _mut_mod._euler_step"),
 ]
 
 

@@ -8,17 +8,24 @@ invariant under relabelling, positive scaling and a common shift of the logits.
 
 from __future__ import annotations
 
-import re
 from fractions import Fraction
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 from scipy.spatial import ConvexHull
 
 from kexue_utils import unargmax as ua
+
+from fuzzing import (
+    argument_fuzz_tests,
+    assert_named_error,
+    bad_array,
+    bad_int,
+    bad_positive,
+    public_functions,
+)
 
 SETTINGS = settings(max_examples=40, deadline=None)
 FUZZ = settings(max_examples=40, deadline=None)
@@ -274,66 +281,6 @@ def test_count_curve_agrees_with_qhull(n, seed):
 
 
 # ------------------------------------------------------------------------------------------ fuzzing
-def _named(name: str) -> str:
-    return rf"(?<![A-Za-z_]){re.escape(name)}(?![A-Za-z_])"
-
-
-BAD_DTYPES = st.sampled_from(
-    [
-        "abc",
-        None,
-        np.array([["1.0", "2.0"], ["3.0", "4.0"]]),
-        np.array([[1.0, 2.0], [3.0, 4.0]], dtype=object),
-        np.array([[1 + 1j, 2.0], [3.0, 4.0]]),
-        np.array([[True, False], [False, True]]),
-        [[1.0, 2.0], [3.0]],
-        [[1.0, None], [0.0, 1.0]],
-        {"a": 1},
-    ]
-)
-NONFINITE = st.sampled_from([np.nan, np.inf, -np.inf])
-
-
-@st.composite
-def bad_array(draw, shape: tuple[int, ...], fixed: bool):
-    """A value that is not a finite real array of this shape: (value, exception types).
-
-    ``fixed``: the shape is dictated by the other arguments; otherwise only the number of dimensions is.
-    """
-    kind = draw(st.sampled_from(["dtype", "nonfinite", "shape", "empty"]))
-    if kind == "dtype":
-        v = draw(BAD_DTYPES)
-        if isinstance(v, np.ndarray) and v.ndim == 2 and len(shape) == 1:
-            v = v[0]
-        return v, (TypeError, ValueError)
-    if kind == "nonfinite":
-        a = np.ones(shape)
-        a.flat[draw(st.integers(0, a.size - 1))] = draw(NONFINITE)
-        return a, (ValueError,)
-    if kind == "empty":
-        s = list(shape)
-        s[draw(st.integers(0, len(s) - 1))] = 0
-        return np.ones(s), (ValueError,)
-    other = draw(
-        hnp.array_shapes(min_dims=0, max_dims=3, max_side=4).filter(
-            lambda s: s != shape if fixed else len(s) != len(shape)
-        )
-    )
-    return np.ones(other), (ValueError,)
-
-
-BAD_INT = st.one_of(
-    st.floats(allow_nan=True),
-    st.text(max_size=3),
-    st.none(),
-    st.booleans(),
-    st.integers(max_value=-1),
-    st.just(np.float64(1.0)),
-    st.just([1]),
-)
-BAD_K = st.one_of(st.floats(), st.text(max_size=3), st.none(), st.booleans(), st.just(np.float64(1.0)))
-
-
 W3 = np.array([[1.0, 2.0, 0.5], [2.0, 1.0, 0.0], [1.0, 0.0, -1.0], [0.0, 1.0, 1.0], [1.0, 1.0, 0.2]])
 N3, D3 = W3.shape
 B3 = np.zeros(N3)
@@ -358,85 +305,60 @@ VALID: dict[str, dict] = {
     "count_curve": {"n": 6, "dims": [2], "trials": 1, "seed": 0},
 }
 
-
-def _array_shape(fn: str, arg: str) -> tuple[int, ...]:
-    return np.shape(VALID[fn][arg])
-
-
 ARRAY_ARGS = {"W", "b", "x", "X", "alpha", "D"}
 INT_ARGS = {"working_set", "reflections", "steps", "size", "n", "d", "seed", "trials"}
 CASES = sorted((fn, arg) for fn, kw in VALID.items() for arg in kw)
+BAD_INDICES = st.one_of(
+    st.just(np.array([0.5])),
+    st.just(np.array([True])),
+    st.just(np.array(["a"])),
+    st.just([[0], [1, 2]]),
+    st.just(np.zeros((1, 1), dtype=int)),
+    st.integers(max_value=-1).map(lambda i: np.array([i])),
+    st.integers(min_value=N3, max_value=10**12).map(lambda i: np.array([i])),
+)
 
 
 def test_every_public_function_is_fuzzed():
-    public = {
-        name
-        for name, obj in vars(ua).items()
-        if not name.startswith("_") and callable(obj) and getattr(obj, "__module__", "") == ua.__name__
-    }
-    no_args = {"load_minilm_embeddings", "load_minilm_vocab", "Detection"}  # no arguments / a dataclass
-    assert public - no_args == set(VALID)
+    no_args = {"load_minilm_embeddings", "load_minilm_vocab"}  # nothing to pass
+    assert set(public_functions(ua)) - no_args == set(VALID)
 
 
 def _bad_value(fn: str, arg: str, data, kwargs: dict):
     """Draw a bad value for one argument (may adjust kwargs so that the error concerns this argument)."""
     if arg in ARRAY_ARGS:
-        strategy = bad_array(_array_shape(fn, arg), arg not in ("W", "D"))
+        shape = np.shape(VALID[fn][arg])
+        # W and D may have any number of rows and columns; the other arrays' shapes follow from W
+        strategy = bad_array(shape, (lambda s: len(s) == 2) if arg in ("W", "D") else None)
         if arg == "b":  # b=None is the valid bias-free case
-            strategy = strategy.filter(lambda v: v[0] is not None)
-        value, _ = data.draw(strategy, label=arg)
-        if arg == "W" and "b" in kwargs:
+            strategy = strategy.filter(lambda v: v is not None)
+        elif arg == "W" and "b" in kwargs:
             kwargs["b"] = None  # a W of another shape would otherwise be reported through b
-        return value
+        return data.draw(strategy, label=arg)
     if arg == "k":
-        return data.draw(st.one_of(BAD_K, st.integers(min_value=N3), st.integers(max_value=-1)), label=arg)
+        return data.draw(st.one_of(bad_int(0), st.integers(min_value=N3)), label=arg)
     if arg in ("ks", "dims"):
-        value = data.draw(
-            st.one_of(
-                st.just(np.array([0.5])),
-                st.just(np.array([True])),
-                st.just(np.array(["a"])),
-                st.just([[0], [1, 2]]),
-                st.just(np.zeros((1, 1), dtype=int)),
-                st.integers(max_value=-1).map(lambda i: np.array([i])),
-                st.integers(min_value=N3, max_value=10**12).map(lambda i: np.array([i])),
-            ),
-            label=arg,
-        )
+        value = data.draw(BAD_INDICES, label=arg)
         if arg == "dims" and isinstance(value, np.ndarray) and value.dtype.kind == "i" and value.max() > 0:
             value = np.array([0])  # large dims are valid (just slow): use 0 instead
         return value
     if arg in ("box", "lim"):
-        return data.draw(st.one_of(st.booleans(), NONFINITE, st.floats(max_value=0), st.text(max_size=2)))
+        return data.draw(bad_positive(), label=arg)
     assert arg in INT_ARGS, arg
-    bad = BAD_INT if arg in ("seed", "steps", "reflections") else st.one_of(BAD_INT, st.just(0))
-    return data.draw(bad, label=arg)
+    return data.draw(bad_int(0 if arg in ("seed", "steps", "reflections") else 1), label=arg)
 
 
-@FUZZ
-@given(case=st.sampled_from(CASES), data=st.data())
-def test_bad_input_raises_an_error_naming_the_argument(case, data):
+def _assert_rejected(case: tuple[str, str], data) -> None:
     fn, arg = case
     kwargs = dict(VALID[fn])
-    kwargs[arg] = _bad_value(fn, arg, data, kwargs)
-    with pytest.raises((TypeError, ValueError), match=_named(arg)):
-        getattr(ua, fn)(**kwargs)
+    value = _bad_value(fn, arg, data, kwargs)
+    assert_named_error(getattr(ua, fn), kwargs, arg, value)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[f"{fn}-{arg}" for fn, arg in CASES])
-def test_every_argument_rejects_its_bad_values(case):
-    """Deterministic sweep: every (function, argument) pair gets a few bad values."""
-
-    @settings(max_examples=4, deadline=None)
-    @given(data=st.data())
-    def inner(data):
-        fn, arg = case
-        kwargs = dict(VALID[fn])
-        kwargs[arg] = _bad_value(fn, arg, data, kwargs)
-        with pytest.raises((TypeError, ValueError), match=_named(arg)):
-            getattr(ua, fn)(**kwargs)
-
-    inner()
+# 40 random (function, argument) cases, and a sweep that gives every case a few bad values
+test_bad_input_raises_an_error_naming_the_argument, test_every_argument_rejects_its_bad_values = (
+    argument_fuzz_tests(CASES, _assert_rejected, max_examples=40)
+)
 
 
 @FUZZ
@@ -446,5 +368,5 @@ def test_hull_interior_rejects_too_few_or_degenerate_rows(d, extra, degenerate):
         W = np.hstack([np.random.default_rng(d).standard_normal((d + 2, d - 1)), np.zeros((d + 2, 1))])
     else:
         W = np.ones((d - extra, d)) + np.eye(d)[: d - extra]
-    with pytest.raises(ValueError, match=_named("W")):
+    with pytest.raises(ValueError, match=r"\bW\b"):
         ua.hull_interior(W)

@@ -17,9 +17,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+
+#: hypothesis settings of the cheap property tests (FAST) and of those that run a small simulation (SLOW)
+FAST = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 #: values of the wrong kind for any numeric argument
 BAD_TYPES: list[Any] = [None, "3", b"3", 1 + 2j, [1, "a"], {"a": 1}, object(), True, False]

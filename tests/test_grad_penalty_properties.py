@@ -28,17 +28,11 @@ from fuzzing import (
     bad_positive,
     public_functions,
 )
+from test_grad_penalty import JAX_ACT  # the same JAX activations as the unit tests
 
 SETTINGS = settings(max_examples=40, deadline=None)
 REL = 1e-10  # relative tolerance of the inequality (rounding only)
 
-JAX_ACT = {
-    "tanh": jnp.tanh,
-    "gelu": lambda z: jax.nn.gelu(z, approximate=False),
-    "softplus": jax.nn.softplus,
-    "relu": jax.nn.relu,
-    "identity": lambda z: z,
-}
 SMOOTH = ["tanh", "softplus", "gelu"]
 SIZES = st.integers(1, 6)
 

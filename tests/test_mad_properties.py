@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from sklearn.mixture import GaussianMixture
@@ -24,16 +24,15 @@ from kexue_utils import mad
 from fuzzing import (
     BAD_ARRAYS,
     BAD_TYPES,
+    FAST,
     NONFINITE,
+    SLOW,
     bad_int,
     bad_positive,
     public_functions,
     spec_fuzz_test,
     wrong_kind_arrays,
 )
-
-FAST = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 lams = st.floats(0.05, 1.0)
 ns = st.integers(2, 1000)

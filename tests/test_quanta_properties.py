@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from scipy import special
 
@@ -21,16 +21,15 @@ from kexue_utils import quanta
 from fuzzing import (
     BAD_ARRAYS,
     BAD_TYPES,
+    FAST,
     NONFINITE,
+    SLOW,
     bad_int,
     bad_positive,
     public_functions,
     spec_fuzz_test,
     wrong_kind_arrays,
 )
-
-FAST = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 gammas = st.floats(0.1, 3.0)
 counts = st.integers(0, 10_000)

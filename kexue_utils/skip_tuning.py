@@ -19,6 +19,7 @@ import math
 import os
 import pickle
 import re
+import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Mapping
@@ -1114,20 +1115,94 @@ def draw_unet(ax: Any, rho: Any) -> None:
 # ----------------------------------------------------------------------------------------------------------
 # command line
 # ----------------------------------------------------------------------------------------------------------
-def _main(argv: list[str] | None = None) -> None:
+_REPRO_STEPS = {"euler": [3, 11], "heun": [3, 10]}  # 3, 11 NFE and 5, 19 NFE
+_REPRO_SIGMAS = (0.05, 0.5, 5.0)
+
+
+@functools.cache
+def _reference_classifier() -> tuple[Params, np.ndarray]:
+    x_train, y_train, _, _ = load_digit_split()
+    clf = train_classifier(x_train, y_train, seed=0)
+    return clf, classifier_features(clf, x_train)
+
+
+def _compare_checkpoints(
+    reference: Params, candidate: Params, steps: dict[str, list[int]] = _REPRO_STEPS
+) -> tuple[list[str], bool]:
+    """Return (printable lines, ok): sample quality of ``candidate`` against ``reference``, as in the chapter.
+
+    For Euler and Heun at two budgets each, three seeds of 32 samples (the chapter's protocol), the Fréchet
+    distance of both checkpoints is computed from the same starting noise; ``ok`` is True when every mean
+    difference lies within the reference's seed spread (one standard deviation over seeds). The held-out
+    denoising MSE at a few noise levels is printed alongside (not part of the verdict).
+    """
+    _, _, x_test, _ = load_digit_split()
+    clf, real = _reference_classifier()
+    fds = [
+        sweep(p, clf, real, [1.0], steps, seeds=[0, 1, 2], n_samples=32)[:, :, 0, :, 0]
+        for p in (reference, candidate)
+    ]
+    lines, ok = ["sampler NFE | FD reference  | FD candidate  | difference / seed spread"], True
+    for mi, (method, step_list) in enumerate(steps.items()):
+        for ni, n in enumerate(step_list):
+            ref, new = fds[0][mi, ni], fds[1][mi, ni]
+            ratio = abs(new.mean() - ref.mean()) / max(ref.std(), 1e-12)
+            ok &= bool(ratio <= 1.0)
+            lines.append(
+                f"{method:5s} {nfe(n, method):4d} | {ref.mean():5.3f}±{ref.std():5.3f} | "
+                f"{new.mean():5.3f}±{new.std():5.3f} | {ratio:.2f}"
+            )
+    mse = [
+        denoising_mse(p, x_test[:120], _REPRO_SIGMAS, skip_scales(1.0), seed=0)
+        for p in (reference, candidate)
+    ]
+    lines.append(
+        "held-out denoising MSE, candidate / reference at σ = "
+        + ", ".join(map(str, _REPRO_SIGMAS))
+        + ": "
+        + " ".join(f"{v:.4f}" for v in mse[1] / mse[0])
+    )
+    return lines, ok
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kexue_utils.skip_tuning")
     sub = parser.add_subparsers(dest="cmd", required=True)
     tr = sub.add_parser("train", help="train the U-Net and write the checkpoint")
-    tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--steps", type=int, default=1200)
+    rp = sub.add_parser(
+        "reproduce",
+        help="retrain into a temporary file; compare hash and sample quality with the committed checkpoint",
+    )
+    for p in (tr, rp):
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--steps", type=int, default=1200)
     tr.add_argument("--out", type=Path, default=CHECKPOINT_PATH)
     args = parser.parse_args(argv)
     params, info = train(seed=args.seed, steps=args.steps, verbose=True)
-    digest = save_checkpoint(params, args.out)
-    size = args.out.stat().st_size
-    print(f"final loss {info['final_loss']:.4f}; {info['seconds']:.1f} s; wrote {args.out} ({size} bytes)")
-    print(f"sha256 {digest}")
+    if args.cmd == "train":
+        digest = save_checkpoint(params, args.out)
+        size = args.out.stat().st_size
+        print(
+            f"final loss {info['final_loss']:.4f}; {info['seconds']:.1f} s; wrote {args.out} ({size} bytes)"
+        )
+        print(f"sha256 {digest}")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        digest = save_checkpoint(params, Path(tmp) / "retrained.npz")
+    same = digest == CHECKPOINT_SHA256
+    print(
+        f"retrained in {info['seconds']:.1f} s; sha256 {digest[:16]}… "
+        f"{'equals' if same else 'differs from'} the committed {CHECKPOINT_SHA256[:16]}…"
+    )
+    lines, ok = _compare_checkpoints(load_checkpoint(), params)
+    print("\n".join(lines))
+    print(
+        "reproduced: "
+        + ("yes" if ok else "NO")
+        + " (sample quality within the seed spread of the committed model)"
+    )
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    _main()
+    raise SystemExit(_main())

@@ -224,3 +224,20 @@ def test_training_runs_and_validates():
         st.train(steps=0)
     with pytest.raises(ValueError, match="lr"):
         st.train(lr=2.0)
+
+
+def test_checkpoint_comparison_accepts_itself_and_rejects_a_damaged_net(params):
+    """The check behind `python -m kexue_utils.skip_tuning reproduce` can pass and can fail."""
+    few = {"euler": [3], "heun": [2]}
+    lines, ok = st._compare_checkpoints(params, params, steps=few)
+    assert ok and all(line.endswith("| 0.00") for line in lines[1:3]), lines
+    damaged = jax.tree.map(lambda w: 0.7 * w, params)  # every weight 30 % too small
+    lines, ok = st._compare_checkpoints(params, damaged, steps=few)
+    assert not ok, lines
+
+
+def test_command_line_train_writes_a_loadable_checkpoint(tmp_path, capsys):
+    out = tmp_path / "ck.npz"
+    assert st._main(["train", "--steps", "2", "--seed", "1", "--out", str(out)]) == 0
+    digest = capsys.readouterr().out.split("sha256 ")[1].strip()
+    assert st.load_checkpoint(out, sha256=digest).keys() == st.load_checkpoint().keys()

@@ -214,18 +214,6 @@ def test_committed_checkpoint_matches_hash():
     assert params["dec0"]["conv_a"]["w"].shape == shapes["dec0"]["conv_a"]["w"].shape == (3, 3, 48, 16)
 
 
-def test_training_runs_and_validates():
-    # Bit-for-bit determinism of the full run is checked by retraining (same SHA-256, see the chapter);
-    # here one short run must give a finite loss and parameters of the right structure.
-    p, info = st.train(seed=3, steps=2, batch=8)
-    assert np.isfinite(info["final_loss"])
-    assert p["conv_out"]["w"].shape == (3, 3, 16, 1)
-    with pytest.raises(ValueError, match="steps"):
-        st.train(steps=0)
-    with pytest.raises(ValueError, match="lr"):
-        st.train(lr=2.0)
-
-
 def test_checkpoint_comparison_accepts_itself_and_rejects_a_damaged_net(params):
     """The check behind `python -m kexue_utils.skip_tuning reproduce` can pass and can fail."""
     few = {"euler": [3], "heun": [2]}
@@ -236,8 +224,17 @@ def test_checkpoint_comparison_accepts_itself_and_rejects_a_damaged_net(params):
     assert not ok, lines
 
 
-def test_command_line_train_writes_a_loadable_checkpoint(tmp_path, capsys):
+def test_command_line_training_writes_a_loadable_checkpoint(tmp_path, capsys):
+    # Bit-for-bit determinism of the full run is checked by `make reproduce` (run by CI); here one short run
+    # of the training command must report a finite loss and write a checkpoint of the right structure.
     out = tmp_path / "ck.npz"
     assert st._main(["train", "--steps", "2", "--seed", "1", "--out", str(out)]) == 0
-    digest = capsys.readouterr().out.split("sha256 ")[1].strip()
-    assert st.load_checkpoint(out, sha256=digest).keys() == st.load_checkpoint().keys()
+    printed = capsys.readouterr().out
+    assert np.isfinite(float(printed.split("final loss ")[1].split(";")[0]))
+    digest = printed.split("sha256 ")[1].strip()
+    p = st.load_checkpoint(out, sha256=digest)
+    assert jax.tree.map(np.shape, p) == jax.tree.map(np.shape, st.load_checkpoint())
+    with pytest.raises(ValueError, match="steps"):
+        st.train(steps=0)
+    with pytest.raises(ValueError, match="lr"):
+        st.train(lr=2.0)

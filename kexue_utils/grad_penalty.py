@@ -189,20 +189,22 @@ def backprop(
         raise ValueError(f"x has dimension {X.shape[1]} but layers[0] expects {d}")
     if U.shape != (X.shape[0], m):
         raise ValueError(f"u must have shape {(X.shape[0], m)}, got {U.shape}")
-    hs, slopes = [X], []
-    jacs = [np.broadcast_to(np.eye(d), (X.shape[0], d, d))]
-    for (W, b), name in zip(layers, names, strict=True):
-        g, dg = ACTIVATIONS[name]
-        z = hs[-1] @ W.T + b
-        slope = dg(z)
-        slopes.append(slope)
-        hs.append(g(z))
-        if jacobians:
-            jacs.append(slope[:, :, None] * np.matmul(W, jacs[-1]))
-    deltas = [slopes[-1] * U]
-    for t in range(len(layers) - 1, 0, -1):
-        deltas.insert(0, slopes[t - 1] * (deltas[0] @ layers[t][0]))
-    grad_x = deltas[0] @ layers[0][0]
+    # Overflow is reported below as one ValueError naming the cause, not as numpy warnings on the way.
+    with np.errstate(over="ignore", invalid="ignore"):
+        hs, slopes = [X], []
+        jacs = [np.broadcast_to(np.eye(d), (X.shape[0], d, d))]
+        for (W, b), name in zip(layers, names, strict=True):
+            g, dg = ACTIVATIONS[name]
+            z = hs[-1] @ W.T + b
+            slope = dg(z)
+            slopes.append(slope)
+            hs.append(g(z))
+            if jacobians:
+                jacs.append(slope[:, :, None] * np.matmul(W, jacs[-1]))
+        deltas = [slopes[-1] * U]
+        for t in range(len(layers) - 1, 0, -1):
+            deltas.insert(0, slopes[t - 1] * (deltas[0] @ layers[t][0]))
+        grad_x = deltas[0] @ layers[0][0]
     if not all(np.all(np.isfinite(a)) for a in [grad_x, *hs, *deltas, *(jacs if jacobians else [])]):
         raise ValueError(
             "overflow: the pass through layers with these x and u is not finite (values too large)"
@@ -257,28 +259,33 @@ def inequality_terms(
     norm = valid.choice("norm", norm, NORMS)
     bp = backprop(layers, X, U, activation)
     n_layers = len(bp.grad_W)
-    grad_x_sq = np.sum(bp.grad_x**2, axis=1)
-    h_sq = np.stack([np.sum(bp.h[t] ** 2, axis=1) for t in range(n_layers)], axis=1)
-    W_norm = np.array([matrix_norm(np.asarray(W, dtype=float), norm) for W, _ in layers])
-    # J^(1) = I for every sample: one norm serves the whole batch
-    jac_norm = np.stack(
-        [np.full(len(bp.grad_x), float(matrix_norm(bp.jac[0][0], norm)))]
-        + [matrix_norm(bp.jac[t], norm) for t in range(1, n_layers)],
-        axis=1,
-    )
-    delta_sq = np.stack([np.sum(dl**2, axis=1) for dl in bp.delta], axis=1)
-    param_sq = np.stack(
-        [np.sum(bp.grad_W[t] ** 2, axis=(1, 2)) + np.sum(bp.grad_b[t] ** 2, axis=1) for t in range(n_layers)],
-        axis=1,
-    )
-    denom = W_norm[None, :] ** 2 * jac_norm**2
-    with np.errstate(divide="ignore"):
-        coef = np.where(denom > 0, (1.0 + h_sq) / np.where(denom > 0, denom, 1.0), np.inf)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below as a ValueError
+        grad_x_sq = np.sum(bp.grad_x**2, axis=1)
+        h_sq = np.stack([np.sum(bp.h[t] ** 2, axis=1) for t in range(n_layers)], axis=1)
+        W_norm = np.array([matrix_norm(np.asarray(W, dtype=float), norm) for W, _ in layers])
+        # J^(1) = I for every sample: one norm serves the whole batch
+        jac_norm = np.stack(
+            [np.full(len(bp.grad_x), float(matrix_norm(bp.jac[0][0], norm)))]
+            + [matrix_norm(bp.jac[t], norm) for t in range(1, n_layers)],
+            axis=1,
+        )
+        delta_sq = np.stack([np.sum(dl**2, axis=1) for dl in bp.delta], axis=1)
+        param_sq = np.stack(
+            [
+                np.sum(bp.grad_W[t] ** 2, axis=(1, 2)) + np.sum(bp.grad_b[t] ** 2, axis=1)
+                for t in range(n_layers)
+            ],
+            axis=1,
+        )
+        denom = W_norm[None, :] ** 2 * jac_norm**2
+        with np.errstate(divide="ignore"):
+            coef = np.where(denom > 0, (1.0 + h_sq) / np.where(denom > 0, denom, 1.0), np.inf)
     # Dead-layer convention: ∇_x f = 0 makes every term 0 (a zero denominator forces ∇_x f = 0).
     zero = grad_x_sq == 0.0
     if np.any(~zero[:, None] & (denom == 0)):
         raise RuntimeError("a layer has zero ‖W‖‖∂h/∂x‖ but ∇_x f ≠ 0, which the chain rule forbids")
-    lhs_terms = np.where(zero[:, None], 0.0, grad_x_sq[:, None] * np.where(np.isinf(coef), 0.0, coef))
+    with np.errstate(over="ignore", invalid="ignore"):
+        lhs_terms = np.where(zero[:, None], 0.0, grad_x_sq[:, None] * np.where(np.isinf(coef), 0.0, coef))
     if not (np.all(np.isfinite(lhs_terms)) and np.all(np.isfinite(param_sq))):
         raise ValueError("overflow: the sides for these layers, x and u exceed float64 (values too large)")
     return InequalityTerms(

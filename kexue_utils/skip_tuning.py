@@ -192,7 +192,7 @@ def _check_tree(name: str, tree: Any, shapes: dict[tuple[str, ...], tuple[int, .
 
 @functools.cache
 def _unet_shapes() -> dict[tuple[str, ...], tuple[int, ...]]:
-    return {tuple(k.split("/")): v for k, v in _flatten_shapes(jax.eval_shape(lambda: init_unet(0))).items()}
+    return {k: tuple(v.shape) for k, v in _tree_leaves(jax.eval_shape(lambda: init_unet(0))).items()}
 
 
 def _check_unet(params: Any) -> None:
@@ -709,27 +709,9 @@ def train(
 # ----------------------------------------------------------------------------------------------------------
 # checkpoint
 # ----------------------------------------------------------------------------------------------------------
-def _flatten(tree: Params, prefix: str = "") -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {}
-    for k in sorted(tree):
-        v = tree[k]
-        name = f"{prefix}/{k}" if prefix else k
-        if isinstance(v, dict):
-            out.update(_flatten(v, name))
-        else:
-            out[name] = np.asarray(v, dtype=np.float32)
-    return out
-
-
-def _flatten_shapes(tree: Params, prefix: str = "") -> dict[str, tuple[int, ...]]:
-    out: dict[str, tuple[int, ...]] = {}
-    for k in sorted(tree):
-        name = f"{prefix}/{k}" if prefix else k
-        if isinstance(tree[k], dict):
-            out.update(_flatten_shapes(tree[k], name))
-        else:
-            out[name] = tuple(tree[k].shape)
-    return out
+def _flatten(tree: Params) -> dict[str, np.ndarray]:
+    """The leaves as float32 arrays named "a/b/c", in sorted key order (this fixes the checkpoint bytes)."""
+    return {"/".join(k): np.asarray(v, dtype=np.float32) for k, v in sorted(_tree_leaves(tree).items())}
 
 
 def _unflatten(flat: dict[str, np.ndarray]) -> Params:

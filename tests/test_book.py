@@ -15,7 +15,7 @@ import nbformat
 import pytest
 import yaml
 
-from kexue_utils.claims import parse_claim_line
+from kexue_utils.claims import FIRST_ROBUSTNESS_SEED, WIDTH, Claim, parse_claims
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -34,13 +34,17 @@ def _cells(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
     return [(cell.cell_type, cell.source.strip()) for cell in nb.cells]
 
 
-def _stream_lines(nb: nbformat.NotebookNode) -> list[str]:
-    lines: list[str] = []
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream":
-                lines += output["text"].splitlines()
-    return lines
+def _stream_text(nb: nbformat.NotebookNode) -> str:
+    return "\n".join(
+        output["text"]
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+    )
+
+
+def _claims(md: Path) -> list[Claim]:
+    return list(parse_claims(_stream_text(nbformat.read(md.with_suffix(".ipynb"), as_version=4))))
 
 
 def test_there_are_chapters():
@@ -105,8 +109,7 @@ def test_chapter_skeleton(md: Path):
 def test_claims_are_present_unique_and_passing():
     owner: dict[str, str] = {}
     for md in CHAPTERS:
-        stored = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
-        claims = [c for c in map(parse_claim_line, _stream_lines(stored)) if c is not None]
+        claims = _claims(md)
         assert claims, f"{md.stem} checks no claim"
         for claim in claims:
             assert claim.passed, f"{md.stem}: claim {claim.label} is stored as failed"
@@ -160,3 +163,60 @@ def test_errata_section_is_marked_and_gathered(md: Path):
     )
     errata = (BOOK / "errata.md").read_text(encoding="utf-8")
     assert f"```{{include}} {md.name}" in errata, f"book/errata.md does not include {md.name}"
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_experiments_sit_well_inside_their_bounds(md: Path):
+    """A measured finding that passes by a hair is one unlucky draw from failing: margin ≥ 10 %."""
+    for claim in _claims(md):
+        if claim.kind == "experiment":
+            where = f"{claim.measure}, {claim.tolerance}"
+            assert claim.margin is not None and claim.margin >= 0.10, (
+                f"{md.stem}: experiment {claim.label} is within 10 % of its bound ({where})"
+            )
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_outputs_not_compared_say_why(md: Path):
+    """A cell whose output nbval does not compare starts with a comment saying why (one line)."""
+    for i, cell in enumerate(jupytext.read(md).cells):
+        if "nbval-ignore-output" in cell.metadata.get("tags", []):
+            first = cell.source.lstrip().splitlines()[0] if cell.source.strip() else ""
+            assert re.match(r"# Machine-dependent output: \S", first), (
+                f"{md.name}, cell {i}: an nbval-ignore-output cell must start with "
+                f"'# Machine-dependent output: <why>', got {first!r}"
+            )
+        assert "nbval-skip" not in cell.metadata.get("tags", []), f"{md.name}, cell {i}: never skip a cell"
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_literal_seeds_leave_the_robustness_seeds_unused(md: Path):
+    """The robustness run re-evaluates claims on seeds ≥ FIRST_ROBUSTNESS_SEED: no notebook may use them."""
+    code = "\n".join(c.source for c in jupytext.read(md).cells if c.cell_type == "code")
+    pattern = r"(?:seed\w*\s*=\s*|default_rng\(|random\.key\(|PRNGKey\(|SeedSequence\()(\d[\d_]*)"
+    for literal in re.findall(pattern, code):
+        assert int(literal.replace("_", "")) < FIRST_ROBUSTNESS_SEED, f"{md.name} uses seed {literal}"
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_printed_lines_fit_the_page(md: Path):
+    """Claim lines and code lines fit the rendered column: nothing scrolls sideways."""
+    for line in _stream_text(nbformat.read(md.with_suffix(".ipynb"), as_version=4)).splitlines():
+        assert len(line) <= WIDTH, f"{md.stem}: printed line longer than {WIDTH} characters: {line!r}"
+    for cell in jupytext.read(md).cells:
+        if cell.cell_type == "code":
+            for line in cell.source.splitlines():
+                assert len(line) <= WIDTH, f"{md.name}: code line longer than {WIDTH} characters: {line!r}"
+
+
+def test_robustness_summary_covers_exactly_the_claims_of_the_book():
+    """book/_data/robustness.json (written by `make robustness`) lists every claim, with its kind."""
+    import json
+
+    summary = json.loads((BOOK / "_data" / "robustness.json").read_text(encoding="utf-8"))["claims"]
+    printed = {c.label: (md.stem, c.kind) for md in CHAPTERS for c in _claims(md)}
+    recorded = {label: (e["chapter"], e["kind"]) for label, e in summary.items()}
+    assert recorded == printed, "book/_data/robustness.json is stale: run `make robustness` and commit it"
+    for label, entry in summary.items():
+        if entry["stochastic"]:
+            assert entry["runs"] >= 10 and entry["passed"] == entry["runs"], f"{label} failed on a fresh seed"

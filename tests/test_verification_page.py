@@ -52,14 +52,15 @@ CHAPTER = (
 
 ```{code-cell} ipython3
 from kexue_utils import check, check_bound
-check("fix-sum", 0.1 + 0.2, 0.3, rtol=1e-9, statement="floating-point sum")
+check("fix-sum", 0.1 + 0.2, 0.3, kind="identity", rtol=1e-9, statement="floating-point sum")
 print("an ordinary line that is not a claim")
 ```
 
 ```{code-cell} ipython3
 x = 2.0 ** 0.5
-check_bound("fix-root", x, lower=1.41, upper=1.42, statement="√2 lies in (1.41, 1.42)")
-check("LABEL2", 1.0, 1.0, atol=0.1, statement="second claim")
+check_bound("fix-root", x, kind="experiment", seeds=3, lower=1.41, upper=1.42,
+            statement="√2 lies in (1.41, 1.42)")
+check("LABEL2", 1.0, 1.0, kind="demonstration", atol=0.1, statement="second claim")
 ```
 """
 )
@@ -71,6 +72,11 @@ def _build(tmp_path: Path, second_label: str) -> tuple[int, str, Path]:
     (tmp_path / "intro.md").write_text("# Fixture\n\nIntro.\n")
     (tmp_path / "chapter.md").write_text(CHAPTER.replace("LABEL2", second_label))
     (tmp_path / "verification.md").write_text("# Verification\n\n```{claims-table}\n```\n")
+    (tmp_path / "book" / "_data").mkdir(parents=True)
+    (tmp_path / "book" / "_data" / "robustness.json").write_text(
+        '{"claims": {"fix-root": {"stochastic": true, "runs": 10, "passed": 10},'
+        ' "fix-sum": {"stochastic": false}}}'
+    )
     jb = Path(sys.executable).with_name("jupyter-book")
     proc = subprocess.run(
         [str(jb), "build", str(tmp_path), "--all", "-W", "-n", "--keep-going"],
@@ -90,10 +96,13 @@ def test_page_lists_exactly_the_printed_claims(tmp_path: Path):
     assert code == 0, log[-3000:]
     page = _text((html / "verification.html").read_text(encoding="utf-8"))
     assert "3 claims in 1 chapters; all hold." in page
+    assert "By kind: 1 identity, 0 independent, 1 experiment, 1 demonstration" in page
+    assert "1 claims depend on random draws; 1 of them held on every one of the fresh seeds" in page
     for expected in (
-        "fix-sum Fixture chapter floating-point sum rounding-level error (< 1e-11 rel.) tol 1.0e-09 ✓",
-        "fix-root Fixture chapter √2 lies in (1.41, 1.42) value 1.414 bound &gt; 1.41 and &lt; 1.42 ✓",
-        "fix-second Fixture chapter second claim rounding-level error (< 1e-11 rel.) tol 1.0e-01 ✓",
+        "fix-sum Fixture chapter identity floating-point sum rounding-level error (tol 1.0e-09) 100% — ✓",
+        "fix-root Fixture chapter experiment √2 lies in (1.41, 1.42)"
+        " value 1.414 (bound &gt; 1.41 and &lt; 1.42) 80% 3 seeds; fresh 10/10 ✓",
+        "fix-second Fixture chapter demonstration second claim rounding-level error (tol 1.0e-01) 100% — ✓",
     ):
         assert expected.replace("<", "&lt;") in page, page[-1500:]
     assert "ordinary line" not in page

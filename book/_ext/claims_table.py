@@ -6,12 +6,19 @@ doctree; this extension collects the claim lines from those outputs. The ``{clai
 directive on the Verification page is then replaced, once every document has been read, by a
 table of all claims of all chapters. Nothing in the table is typed by hand.
 
-A claim printed as failed, or the same claim label in two places, is reported as a Sphinx warning,
-which fails the build under ``-W``.
+Each row shows the claim's kind of evidence, its margin (how far inside its tolerance or bound the
+value is) and, for claims that depend on random draws, how many fresh seeds it passed in the robustness
+run (``make robustness`` writes ``book/_data/robustness.json``; CI re-runs it and fails if it is stale).
+
+A claim printed as failed, the same claim label in two places, or a stochastic claim that failed on a
+fresh seed is reported as a Sphinx warning, which fails the build under ``-W``.
 """
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -20,18 +27,21 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from kexue_utils.claims import Claim, parse_claim_line
+from kexue_utils.claims import KINDS, Claim, parse_claims
 
 logger = logging.getLogger(__name__)
 
 _COLUMNS = [
-    ("Claim", 16),
-    ("Chapter", 14),
-    ("Statement", 40),
-    ("Measured", 16),
-    ("Tolerance", 14),
-    ("Status", 5),
+    ("Claim", 14),
+    ("Chapter", 10),
+    ("Kind", 9),
+    ("Statement", 34),
+    ("Measured (tolerance)", 18),
+    ("Margin", 6),
+    ("Seeds", 9),
+    ("", 3),
 ]
+ROBUSTNESS = Path("book") / "_data" / "robustness.json"
 
 
 class claims_table_node(nodes.General, nodes.Element):
@@ -59,8 +69,7 @@ def collect_claims(app: Sphinx, doctree: nodes.document) -> None:
     for block in doctree.findall(nodes.literal_block):
         if "output" not in block.get("classes", []):
             continue
-        for line in block.astext().splitlines():
-            claim = parse_claim_line(line)
+        for claim in parse_claims(block.astext()):
             if claim is not None:
                 found.append(claim)
                 if not claim.passed:
@@ -120,6 +129,42 @@ def _chapter_order(app: Sphinx) -> list[str]:
     return order + sorted(d for d in claims if d not in order)
 
 
+def _robustness(app: Sphinx) -> dict[str, Any]:
+    path = Path(app.srcdir) / ROBUSTNESS
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8")).get("claims", {})  # type: ignore[no-any-return]
+
+
+def _seeds_cell(claim: Claim, fresh: dict[str, Any] | None) -> str:
+    parts = [f"{claim.seeds} seed{'s' if claim.seeds != 1 else ''}"] if claim.seeds is not None else []
+    if fresh and fresh.get("stochastic"):
+        parts.append(f"fresh {fresh['passed']}/{fresh['runs']}")
+    return "; ".join(parts) or "—"
+
+
+def _summary(claims: list[Claim], robust: dict[str, Any], n_chapters: int) -> list[nodes.paragraph]:
+    n_failed = sum(not c.passed for c in claims)
+    kinds = Counter(c.kind for c in claims)
+    stochastic = [robust[c.label] for c in claims if robust.get(c.label, {}).get("stochastic")]
+    perfect = sum(e["passed"] == e["runs"] for e in stochastic)
+    return [
+        nodes.paragraph(
+            "",
+            f"{len(claims)} claims in {n_chapters} chapters; "
+            + ("all hold." if n_failed == 0 else f"{n_failed} FAILED."),
+        ),
+        nodes.paragraph(
+            "",
+            "By kind: "
+            + ", ".join(f"{kinds.get(k, 0)} {k}" for k in KINDS)
+            + " (demonstrations illustrate a point and are not counted as evidence). "
+            + f"{len(stochastic)} claims depend on random draws; {perfect} of them held on every one of "
+            + "the fresh seeds of the robustness run.",
+        ),
+    ]
+
+
 def build_table(app: Sphinx, doctree: nodes.document, fromdocname: str) -> None:
     """Replace each ``{claims-table}`` placeholder with the table of every claim in the book."""
     placeholders = list(doctree.findall(claims_table_node))
@@ -136,14 +181,18 @@ def build_table(app: Sphinx, doctree: nodes.document, fromdocname: str) -> None:
                 )
             seen[claim.label] = docname
     order = _chapter_order(app)
-    n_claims = sum(len(claims[d]) for d in order)
-    n_failed = sum(not c.passed for d in order for c in claims[d])
+    robust = _robustness(app)
+    every = [c for d in order for c in claims[d]]
+    for claim in every:
+        fresh = robust.get(claim.label, {})
+        if fresh.get("stochastic") and fresh["passed"] != fresh["runs"]:
+            logger.warning(
+                "claim %r failed on %d of %d fresh seeds",
+                claim.label,
+                fresh["runs"] - fresh["passed"],
+                fresh["runs"],
+            )
     for placeholder in placeholders:
-        summary = nodes.paragraph(
-            "",
-            f"{n_claims} claims in {len(order)} chapters; "
-            + ("all hold." if n_failed == 0 else f"{n_failed} FAILED."),
-        )
         table = nodes.table(classes=["kexue-claims"])
         group = nodes.tgroup(cols=len(_COLUMNS))
         table += group
@@ -158,20 +207,23 @@ def build_table(app: Sphinx, doctree: nodes.document, fromdocname: str) -> None:
             for claim in claims[docname]:
                 link = nodes.reference("", title, internal=True)
                 link["refuri"] = app.builder.get_relative_uri(fromdocname, docname)
+                margin = "—" if claim.margin is None else f"{claim.margin:.0%}"
                 body += _row(
                     [
                         nodes.literal(claim.label, claim.label),
                         link,
+                        nodes.Text(claim.kind),
                         nodes.Text(claim.statement),
-                        nodes.Text(claim.measure),
-                        nodes.Text(claim.tolerance),
+                        nodes.Text(f"{claim.measure} ({claim.tolerance})"),
+                        nodes.Text(margin),
+                        nodes.Text(_seeds_cell(claim, robust.get(claim.label))),
                         nodes.Text("✓" if claim.passed else "✗"),
                     ]
                 )
         group += body
-        if n_claims == 0:
+        if not every:
             logger.warning("the Verification page found no claims in any chapter", location=placeholder)
-        placeholder.replace_self([summary, table])
+        placeholder.replace_self([*_summary(every, robust, len(order)), table])
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

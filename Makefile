@@ -25,7 +25,7 @@ export HF_HUB_OFFLINE := 1
 CHAPTERS := $(wildcard book/*.md)
 NOTEBOOKS = $(shell grep -l '^jupytext:' $(CHAPTERS))
 
-.PHONY: help install test book site-test sync lint clean lock reproduce portability robustness
+.PHONY: help install test book site-test sync lint clean lock reproduce portability robustness translations
 
 help:
 	@echo "make book   build the book (creates $(VENV), installs, executes every chapter, renders HTML)"
@@ -36,6 +36,7 @@ help:
 	@echo "make reproduce  retrain the skip-tuning U-Net (2-3 min) and compare it with the committed checkpoint"
 	@echo "make portability  every notebook under simulated CPUs (FULL=1: every combination)"
 	@echo "make robustness   every stochastic claim re-run on 10 fresh seeds; updates book/_data/robustness.json"
+	@echo "make translations after editing English text: update locales/zh_CN and list what to translate"
 	@echo "make lock   regenerate requirements-lock.txt from requirements.txt (maintainers)"
 	@echo "make clean  remove _build (keep $(VENV))"
 
@@ -66,10 +67,17 @@ $(MATHJAX):
 	npm install --silent --no-save --no-audit --no-fund --prefix .npm mathjax@$(MATHJAX_VERSION)
 	rm -rf _mathjax && mkdir -p _mathjax && cp -r .npm/node_modules/mathjax/es5 _mathjax/mathjax
 
+# The English book (executes the chapters), then the Chinese one from the same executed notebooks.
 book: $(STAMP) $(MATHJAX)
 	$(VENV)/bin/jupyter-book build . --all -W -n --keep-going
+	$(PY) scripts/i18n.py build
 	@echo
 	@echo "The book is at: file://$(CURDIR)/_build/html/index.html"
+	@echo "中文版:         file://$(CURDIR)/_build/html/zh/index.html"
+
+# After editing English text: re-extract the messages (nothing is executed) and merge them into locales/zh_CN.
+translations: $(STAMP)
+	$(PY) scripts/i18n.py update
 
 # Needs Debian's chromium (the system browser; Playwright never downloads one): .ci/run installs it.
 site-test: book

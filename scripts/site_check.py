@@ -1,9 +1,11 @@
 """Open every page of the built book in headless Chromium and check what a reader sees.
 
-Usage (``make site-test`` runs it after building the book)::
+Usage (``make site-test`` runs it after building the book in both languages)::
 
     python scripts/site_check.py _build/html --screenshots _build/screenshots
 
+The English site is ``_build/html``; each translation is a subfolder of it (the Chinese edition is
+``_build/html/zh``, see ``scripts/i18n.py``), and every page of every language is checked alike.
 For every HTML page the site is served on localhost (nothing else is reachable: any request that
 leaves localhost is blocked and reported) and Chromium, driven by Playwright with the system's
 ``chromium`` binary, asserts that
@@ -12,13 +14,21 @@ leaves localhost is blocked and reported) and Chromium, driven by Playwright wit
   no ``mjx-merror`` node exists and no raw ``$$`` / ``\\begin{`` / ``\\(`` is left in the page text;
 * every image has loaded (``naturalWidth > 0``);
 * no JavaScript error is raised or logged on the console;
-* on each chapter page, the Binder and Colab buttons point at that chapter's ``.ipynb`` on the
-  configured repository and branch, and the download buttons deliver the ``.ipynb`` and ``.md``.
+* nothing scrolls sideways at the default width (1280 px): no code cell, output (claim lines
+  included) or code block is wider than its box (``scrollWidth > clientWidth``), solutions and
+  other folded blocks opened;
+* on each chapter page (in every language), the Binder and Colab buttons point at that chapter's
+  ``.ipynb`` on the configured repository and branch, and the download buttons deliver the
+  ``.ipynb`` and ``.md``;
+* on a translated page, the text is drawn with a font that has CJK glyphs (two different
+  characters do not render as the same empty box).
 
 Independently of the browser, every internal link and ``#anchor`` of every page is resolved
-against the built files. A screenshot of each chapter's first screen (and one in dark mode) is
-saved. The script prints the number of pages, images, equations and links checked, lists every
-problem, and exits with status 1 if there is any.
+against the built files, and when the site has translations every page must declare its language
+(``<html lang="en">`` / ``"zh-CN"``) and carry a language switch whose link is the same page in the
+other language, and back. A screenshot of each chapter's first screen in every language (and one
+in dark mode) is saved. The script prints the number of pages, images, equations, code blocks and
+links checked, lists every problem, and exits with status 1 if there is any.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ import argparse
 import functools
 import html.parser
 import http.server
+import importlib.util
 import json
 import os
 import re
@@ -45,6 +56,23 @@ ROOT = Path(__file__).resolve().parents[1]
 SKIP_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static"}
 
 
+def _book_languages() -> dict[str, tuple[str, str, str]]:
+    """Language → (subfolder of the site, …), as ``book/_ext/lang_switch.py`` builds the book."""
+    spec = importlib.util.spec_from_file_location(
+        "kexue_lang_switch", ROOT / "book" / "_ext" / "lang_switch.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.LANGUAGES  # type: ignore[no-any-return]
+
+
+#: subfolder of the site → the ``<html lang>`` its pages declare ("" is the English site itself)
+SITE_LANGUAGES = {
+    subdir: language.replace("_", "-") for language, (subdir, _, _) in _book_languages().items()
+}
+
+
 @dataclass
 class Report:
     """Counts of what was checked, and every problem found (empty when the site is sound)."""
@@ -54,13 +82,21 @@ class Report:
     equations: int = 0
     links: int = 0
     chapters: int = 0
+    code_blocks: int = 0
+    switches: int = 0
+    columns: int | None = None  # characters of the code font that fit in the narrowest code box
+    languages: dict[str, int] = field(default_factory=dict)  # <html lang> → pages
     screenshots: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        per_language = ", ".join(f"{n} {lang}" for lang, n in sorted(self.languages.items()))
         return (
-            f"site check: {self.pages} pages, {self.images} images, {self.equations} equations, "
-            f"{self.links} internal links, {self.chapters} chapters' launch/download buttons; "
+            f"site check: {self.pages} pages ({per_language or 'no language declared'}), "
+            f"{self.images} images, "
+            f"{self.equations} equations, {self.code_blocks} code blocks (they fit {self.columns} columns), "
+            f"{self.links} internal links, "
+            f"{self.switches} language switches, {self.chapters} chapters' launch/download buttons; "
             f"{len(self.problems)} problems"
         )
 
@@ -72,10 +108,16 @@ class _LinkParser(html.parser.HTMLParser):
         super().__init__()
         self.ids: set[str] = set()
         self.hrefs: list[str] = []
+        self.switches: list[str] = []  # hrefs of the language switch (book/_ext/lang_switch.py)
+        self.lang: str | None = None
         self.redirect: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
+        if tag == "html":
+            self.lang = attributes.get("lang")
+        if tag == "a" and "kexue-lang-switch" in (attributes.get("class") or "").split():
+            self.switches.append(str(attributes.get("href") or ""))
         if tag == "meta" and (attributes.get("http-equiv") or "").lower() == "refresh":
             content = attributes.get("content") or ""
             if "url=" in content.lower():
@@ -97,17 +139,16 @@ def html_pages(site: Path) -> list[Path]:
     return pages
 
 
+@functools.cache
+def _parse(path: Path) -> _LinkParser:
+    parser = _LinkParser()
+    parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+    return parser
+
+
 def check_internal_links(site: Path, pages: list[Path], report: Report) -> None:
     """Resolve every internal ``href`` (file and ``#anchor``) of every page against the built files."""
-    parsed: dict[Path, _LinkParser] = {}
-
-    def parse(path: Path) -> _LinkParser:
-        if path not in parsed:
-            parser = _LinkParser()
-            parser.feed(path.read_text(encoding="utf-8", errors="replace"))
-            parsed[path] = parser
-        return parsed[path]
-
+    parse = _parse
     for page in pages:
         for href in parse(page).hrefs:
             url = urllib.parse.urlsplit(href)
@@ -124,6 +165,60 @@ def check_internal_links(site: Path, pages: list[Path], report: Report) -> None:
             fragment = urllib.parse.unquote(url.fragment)
             if fragment and target.suffix == ".html" and fragment not in parse(target).ids:
                 report.problems.append(f"{where}: link {href!r} points at a missing anchor #{fragment}")
+
+
+def page_language(site: Path, page: Path) -> tuple[str, str]:
+    """(subfolder of the site holding the page's language, page path within that language's site)."""
+    parts = page.relative_to(site).parts
+    if len(parts) > 1 and parts[0] in SITE_LANGUAGES and parts[0]:
+        return parts[0], "/".join(parts[1:])
+    return "", "/".join(parts)
+
+
+def check_languages(site: Path, pages: list[Path], report: Report) -> None:
+    """Each page declares its language, and links the same page in every other language, both ways.
+
+    Checked only when the site has a translation (a subfolder listed in ``SITE_LANGUAGES``).
+    """
+    present = [d for d in SITE_LANGUAGES if not d or (site / d / "index.html").exists()]
+    for page in pages:
+        subdir, rel = page_language(site, page)
+        lang = _parse(page).lang
+        report.languages[lang or "?"] = report.languages.get(lang or "?", 0) + 1
+        if len(present) < 2:
+            continue
+        where = page.relative_to(site)
+        if lang != SITE_LANGUAGES[subdir]:
+            report.problems.append(f"{where}: <html lang={lang!r}>, expected {SITE_LANGUAGES[subdir]!r}")
+        targets = {
+            (page.parent / urllib.parse.unquote(urllib.parse.urlsplit(href).path)).resolve()
+            for href in _parse(page).switches
+        }
+        for other in present:
+            if other == subdir:
+                continue
+            counterpart = (site / other / rel).resolve()
+            if counterpart not in targets:
+                found = sorted(
+                    str(t.relative_to(site.resolve())) for t in targets if t.is_relative_to(site.resolve())
+                )
+                report.problems.append(
+                    f"{where}: no language switch to {counterpart.relative_to(site.resolve())}"
+                    f" (found {found or 'none'})"
+                )
+                continue
+            report.switches += 1
+            if not counterpart.exists():
+                continue  # reported as a dead link
+            back = {
+                (counterpart.parent / urllib.parse.unquote(urllib.parse.urlsplit(h).path)).resolve()
+                for h in _parse(counterpart).switches
+            }
+            if page.resolve() not in back:
+                report.problems.append(
+                    f"{counterpart.relative_to(site.resolve())}: its language switch does "
+                    f"not lead back to {where}"
+                )
 
 
 @contextmanager
@@ -163,6 +258,64 @@ async () => {
     images: Array.from(document.images).map(
       i => ({src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0})),
     links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
+  };
+}
+"""
+
+
+# Two different CJK characters drawn in the page's body font: identical pixels mean both fell back to
+# the same empty box (no CJK font available to the browser).
+_CJK_PROBE = """
+() => {
+  const font = getComputedStyle(document.querySelector('article') || document.body).fontFamily;
+  const canvas = document.createElement('canvas');
+  canvas.width = 64; canvas.height = 40;
+  const g = canvas.getContext('2d');
+  const draw = (text) => {
+    g.clearRect(0, 0, 64, 40); g.font = `28px ${font}`; g.fillStyle = '#000'; g.fillText(text, 4, 32);
+    return Array.from(g.getImageData(0, 0, 64, 40).data).join(',');
+  };
+  const a = draw('中'), b = draw('验'), blank = draw('');
+  return {font: font, glyphs: a !== b && a !== blank && b !== blank};
+}
+"""
+
+# Every code block (code cell, output, code in the text), with folded blocks (solutions) opened: the
+# ones wider than their box scroll sideways.
+_OVERFLOW_PROBE = """
+() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
+  const blocks = Array.from(document.querySelectorAll('div.highlight pre'));
+  const kind = (pre) => {
+    if (pre.closest('.cell_input')) return 'code cell';
+    if (pre.closest('.cell_output')) {
+      return /^[✓✗] /m.test(pre.textContent) ? 'claim output' : 'output';
+    }
+    return 'code block';
+  };
+  // How many characters of the code font fit in the narrowest code box of the page.
+  let columns = null;
+  for (const pre of blocks) {
+    if (!pre.clientWidth) continue;
+    const probe = document.createElement('span');
+    probe.textContent = '0'.repeat(100);
+    pre.appendChild(probe);
+    const style = getComputedStyle(pre);
+    const inner = pre.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const fit = Math.floor(inner / (probe.getBoundingClientRect().width / 100));
+    probe.remove();
+    columns = columns === null ? fit : Math.min(columns, fit);
+  }
+  return {
+    blocks: blocks.length,
+    columns: columns,
+    wide: blocks.filter(p => p.scrollWidth > p.clientWidth + 1).map(p => ({
+      kind: kind(p),
+      excess: p.scrollWidth - p.clientWidth,
+      width: p.clientWidth,
+      line: p.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '').slice(0, 100),
+    })),
   };
 }
 """
@@ -227,6 +380,8 @@ def check_in_browser(
 
 def _check_page(context, base, site, page_path, report, chapters, config, screenshots, dark) -> None:
     rel = page_path.relative_to(site).as_posix()
+    subdir, rel_in_language = page_language(site, page_path)
+    chapter = rel_in_language[: -len(".html")] if rel_in_language[: -len(".html")] in chapters else None
     errors: list[str] = []
     page = context.new_page()
     page.on(
@@ -256,15 +411,28 @@ def _check_page(context, base, site, page_path, report, chapters, config, screen
         errors += [f"MathJax error in equation: {t!r}" for t in probe["merrors"]]
         errors += [f"raw TeX {s!r} left in the page text" for s in probe["raw"]]
         errors += [f"image did not load: {i['src']}" for i in probe["images"] if not i["ok"]]
-        chapter = rel[: -len(".html")]
-        if chapter in chapters and config is not None:
+        if subdir:
+            cjk = page.evaluate(_CJK_PROBE)
+            if not cjk["glyphs"]:
+                errors.append(f"no CJK font: Chinese characters render as empty boxes (font {cjk['font']!r})")
+        if chapter and config is not None:
             report.chapters += 1
             errors += _check_buttons(page, base, chapter, config, probe["links"])
-    if screenshots is not None and rel[: -len(".html")] in chapters:
+    if screenshots is not None and chapter:
         screenshots.mkdir(parents=True, exist_ok=True)
         shot = screenshots / (rel[: -len(".html")].replace("/", "_") + ("-dark" if dark else "") + ".png")
         page.screenshot(path=str(shot))
         report.screenshots.append(str(shot))
+    if not dark:
+        overflow = page.evaluate(_OVERFLOW_PROBE)
+        report.code_blocks += overflow["blocks"]
+        if overflow["columns"] is not None:
+            report.columns = min(report.columns or overflow["columns"], overflow["columns"])
+        errors += [
+            f"{w['kind']} scrolls sideways ({w['excess']} px wider than its {w['width']} px box): "
+            f"{w['line']!r}"
+            for w in overflow["wide"]
+        ]
     page.close()
     report.problems += [f"{rel}: {e}" for e in errors]
 
@@ -325,11 +493,13 @@ def check_site(
     if not (site / "index.html").exists():
         raise ValueError(f"site: {site} has no index.html — build the book first")
     report = Report()
+    _parse.cache_clear()
     pages = html_pages(site)
     check_internal_links(site, pages, report)
     # Redirect stubs (a meta refresh, e.g. the root index.html) have their target checked as a link above.
     refresh = re.compile(r"<meta[^>]+http-equiv=[\"']refresh", re.IGNORECASE)
     browsed = [p for p in pages if not refresh.search(p.read_text(encoding="utf-8", errors="replace"))]
+    check_languages(site, browsed, report)
     check_in_browser(
         site,
         browsed,

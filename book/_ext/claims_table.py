@@ -24,12 +24,15 @@ from typing import Any
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
+from sphinx.locale import get_translation
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from kexue_utils.claims import KINDS, Claim, parse_claims
 
 logger = logging.getLogger(__name__)
+# The summary above the table is translated in the Chinese edition (locales/zh_CN/LC_MESSAGES/ui.po).
+_ = get_translation("ui")
 
 _COLUMNS = [
     ("Claim", 14),
@@ -148,20 +151,20 @@ def _summary(claims: list[Claim], robust: dict[str, Any], n_chapters: int) -> li
     kinds = Counter(c.kind for c in claims)
     stochastic = [robust[c.label] for c in claims if robust.get(c.label, {}).get("stochastic")]
     perfect = sum(e["passed"] == e["runs"] for e in stochastic)
+    verdict = (
+        _("{claims} claims in {chapters} chapters; all hold.")
+        if n_failed == 0
+        else _("{claims} claims in {chapters} chapters; {failed} FAILED.")
+    )
+    evidence = _(
+        "By kind: {kinds} (demonstrations illustrate a point and are not counted as evidence). "
+        "{stochastic} claims depend on random draws; {perfect} of them held on every one of "
+        "the fresh seeds of the robustness run."
+    )
+    by_kind = ", ".join(f"{kinds.get(k, 0)} {k}" for k in KINDS)
     return [
-        nodes.paragraph(
-            "",
-            f"{len(claims)} claims in {n_chapters} chapters; "
-            + ("all hold." if n_failed == 0 else f"{n_failed} FAILED."),
-        ),
-        nodes.paragraph(
-            "",
-            "By kind: "
-            + ", ".join(f"{kinds.get(k, 0)} {k}" for k in KINDS)
-            + " (demonstrations illustrate a point and are not counted as evidence). "
-            + f"{len(stochastic)} claims depend on random draws; {perfect} of them held on every one of "
-            + "the fresh seeds of the robustness run.",
-        ),
+        nodes.paragraph("", str(verdict).format(claims=len(claims), chapters=n_chapters, failed=n_failed)),
+        nodes.paragraph("", str(evidence).format(kinds=by_kind, stochastic=len(stochastic), perfect=perfect)),
     ]
 
 
@@ -196,10 +199,10 @@ def build_table(app: Sphinx, doctree: nodes.document, fromdocname: str) -> None:
         table = nodes.table(classes=["kexue-claims"])
         group = nodes.tgroup(cols=len(_COLUMNS))
         table += group
-        for _, width in _COLUMNS:
+        for _name, width in _COLUMNS:
             group += nodes.colspec(colwidth=width)
         head = nodes.thead()
-        head += _row([nodes.Text(name) for name, _ in _COLUMNS])
+        head += _row([nodes.Text(name) for name, _width in _COLUMNS])
         group += head
         body = nodes.tbody()
         for docname in order:

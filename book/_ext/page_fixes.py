@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
@@ -41,6 +42,16 @@ def fix_page_context(
     context["script_files"] = unique
 
 
+STATIC = Path(__file__).resolve().parents[1] / "_static"
+
+
+def add_stylesheet(app: Sphinx, config: Any) -> None:
+    if str(STATIC) not in config.html_static_path:
+        config.html_static_path = [*config.html_static_path, str(STATIC)]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("config-inited", add_stylesheet)
+    app.add_css_file("kexue.css")
     app.connect("html-page-context", fix_page_context, priority=900)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

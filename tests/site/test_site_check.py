@@ -124,3 +124,70 @@ def test_launch_links_follow_the_config():
 def test_missing_site_is_a_clear_error(tmp_path: Path):
     with pytest.raises(ValueError, match="site"):
         site_check.check_site(tmp_path)
+
+
+def test_code_that_scrolls_sideways_is_caught(site: Path):
+    long = "x = " + "1 + " * 60 + "1"
+    claim = "✓ label · identity · " + "error 1e-3 " * 25
+    body = (
+        f"<div class='cell_input'><div class='highlight'><pre>{long}</pre></div></div>"
+        f"<div class='cell_output'><div class='highlight'><pre>{claim}</pre></div></div>"
+        "<div class='highlight'><pre>short code fits</pre></div>"
+    )
+    (site / "wide.html").write_text(_page(body), encoding="utf-8")
+    report = site_check.check_site(site)
+    wide = [p for p in report.problems if "scrolls sideways" in p]
+    assert len(wide) == 2, report.problems
+    assert wide[0].startswith("wide.html: code cell scrolls sideways") and "x = 1 + 1" in wide[0]
+    assert wide[1].startswith("wide.html: claim output scrolls sideways")
+    assert report.code_blocks == 3 and report.columns and report.columns > 20
+
+
+def _bilingual_page(lang: str, switch: str | None, text: str) -> str:
+    link = f"<a class='btn kexue-lang-switch' href='{switch}'>switch</a>" if switch else ""
+    head = f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'></head>"
+    return f"{head}<body>{link}<p>{text}</p></body></html>"
+
+
+@pytest.fixture
+def bilingual(tmp_path: Path) -> Path:
+    """An English page and its Chinese counterpart in zh/, each with a language switch to the other."""
+    (tmp_path / "book").mkdir()
+    (tmp_path / "zh" / "book").mkdir(parents=True)
+    (tmp_path / "index.html").write_text(_bilingual_page("en", "zh/index.html", "Home"), encoding="utf-8")
+    (tmp_path / "zh" / "index.html").write_text(
+        _bilingual_page("zh-CN", "../index.html", "首页"), encoding="utf-8"
+    )
+    (tmp_path / "book" / "a.html").write_text(
+        _bilingual_page("en", "../zh/book/a.html", "A"), encoding="utf-8"
+    )
+    (tmp_path / "zh" / "book" / "a.html").write_text(
+        _bilingual_page("zh-CN", "../../book/a.html", "中文验证"), encoding="utf-8"
+    )
+    return tmp_path
+
+
+def test_bilingual_site_passes(bilingual: Path):
+    report = site_check.check_site(bilingual)
+    assert report.problems == []
+    assert report.languages == {"en": 2, "zh-CN": 2}
+    assert report.switches == 4
+
+
+def test_missing_wrong_or_one_way_language_switch_is_caught(bilingual: Path):
+    page = bilingual / "zh" / "book" / "a.html"
+    page.write_text(_bilingual_page("zh-CN", None, "中文"), encoding="utf-8")
+    (bilingual / "zh" / "index.html").write_text(
+        _bilingual_page("zh-CN", "../book/a.html", "首页"), encoding="utf-8"
+    )
+    problems = site_check.check_site(bilingual).problems
+    assert "zh/book/a.html: no language switch to book/a.html (found none)" in problems
+    assert "zh/book/a.html: its language switch does not lead back to book/a.html" in problems
+    assert "zh/index.html: no language switch to index.html (found ['book/a.html'])" in problems
+
+
+def test_wrong_page_language_is_caught(bilingual: Path):
+    (bilingual / "zh" / "index.html").write_text(
+        _bilingual_page("en", "../index.html", "首页"), encoding="utf-8"
+    )
+    assert "zh/index.html: <html lang='en'>, expected 'zh-CN'" in site_check.check_site(bilingual).problems

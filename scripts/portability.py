@@ -3,7 +3,9 @@
 A reader's laptop, GitHub's runners and Binder round differently from the machine that stored the
 outputs. Three knobs change floating-point results on one x86-64 machine:
 
-- ``OPENBLAS_CORETYPE``: which kernels the (DYNAMIC_ARCH) OpenBLAS of numpy and scipy uses;
+- ``OPENBLAS_CORETYPE``: which kernels the (DYNAMIC_ARCH) OpenBLAS of numpy and scipy uses; numpy's own
+  vector loops follow the same processor (``NPY_DISABLE_CPU_FEATURES``: no AVX-512 for Haswell and Zen,
+  no AVX2 either for Sandybridge), as they would on that CPU;
 - ``XLA_FLAGS=--xla_cpu_max_isa=…``: which instruction set JAX's compiler may use;
 - ``OPENBLAS_NUM_THREADS``: one or two BLAS threads (another summation order).
 
@@ -29,6 +31,13 @@ ROOT = Path(__file__).resolve().parents[1]
 CORETYPES = ("Haswell", "SkylakeX", "Zen", "Sandybridge")
 ISAS = ("SSE4_2", "AVX2")
 THREADS = (1, 2)
+#: numpy's SIMD dispatch targets that the simulated processor does not have
+NUMPY_DISABLED = {
+    "Haswell": "X86_V4 AVX512_ICL AVX512_SPR",
+    "Zen": "X86_V4 AVX512_ICL AVX512_SPR",
+    "SkylakeX": "",
+    "Sandybridge": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
+}
 # Every knob away from this machine's default at least once; the oldest kernels and ISA together.
 SUBSET = (("Sandybridge", "SSE4_2", 1), ("Haswell", "AVX2", 2))
 
@@ -41,6 +50,7 @@ def run(config: tuple[str, str, int], notebooks: list[str]) -> tuple[bool, str, 
     core, isa, threads = config
     env = os.environ | {
         "OPENBLAS_CORETYPE": core,
+        "NPY_DISABLE_CPU_FEATURES": NUMPY_DISABLED[core],
         "XLA_FLAGS": f"--xla_cpu_max_isa={isa}",
         "OPENBLAS_NUM_THREADS": str(threads),
         "OMP_NUM_THREADS": str(threads),

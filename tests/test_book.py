@@ -220,3 +220,15 @@ def test_robustness_summary_covers_exactly_the_claims_of_the_book():
     for label, entry in summary.items():
         if entry["stochastic"]:
             assert entry["runs"] >= 10 and entry["passed"] == entry["runs"], f"{label} failed on a fresh seed"
+
+
+def test_claim_quoted_in_the_intro_is_the_one_the_chapter_prints():
+    """book/intro.md shows a claim as an example: it must be verbatim what the chapter prints today."""
+    intro = (BOOK / "intro.md").read_text(encoding="utf-8")
+    quoted = re.findall(r"```text\n(✓ .*?)\n```", intro, re.DOTALL)
+    assert quoted, "book/intro.md no longer quotes a claim"
+    printed = "\n".join(
+        _stream_text(nbformat.read(md.with_suffix(".ipynb"), as_version=4)) for md in CHAPTERS
+    )
+    for block in quoted:
+        assert block in printed, f"book/intro.md quotes a claim no chapter prints:\n{block}"

@@ -7,10 +7,10 @@ import math
 
 import numpy as np
 import pytest
-from scipy import special
+from scipy import special, stats
 from sklearn.mixture import GaussianMixture
 
-from kexue_utils import mad
+from kexue_utils import mad, metrics
 
 SIGMA0 = np.array([[2.0, 0.6], [0.6, 1.0]])
 MU0 = np.array([1.0, -0.5])
@@ -80,6 +80,14 @@ def test_expected_sampling_covariance_and_logdet():
         mad.expected_logdet(np.zeros((2, 2)), 10, 1.0, 1)
 
 
+def test_logdet_step_variance_matches_the_variance_of_log_chi_square():
+    """Var ln χ²_k = ψ'(k/2): compare with a numerical integral of the χ² density."""
+    k = 7
+    mean = special.digamma(k / 2) + math.log(2)
+    second = stats.chi2(k).expect(lambda x: (math.log(x) - mean) ** 2)
+    assert mad.logdet_step_variance(1, k + 1) == pytest.approx(second, rel=1e-7)
+
+
 def test_moments_of_the_sampling_variance():
     mean, var = mad.sampling_variance_moments(2.0, 11, 1.0, 4)
     assert mean == pytest.approx(2.0)
@@ -101,22 +109,87 @@ def test_excess_kurtosis_recursion_matches_hand_computation():
         mad.mean_excess_kurtosis(5, 1.0, 0)
 
 
-def test_halving_generations_is_about_n_minus_one_ln2():
+def test_halving_generations_is_about_n_minus_one_ln2_and_the_median_lags():
     for n in (50, 200):
         assert mad.halving_generations(n) == pytest.approx((n - 1) * math.log(2), rel=0.02)
     assert mad.halving_generations(20, 0.9) < mad.halving_generations(20, 1.0)
+    # δ = −ψ''(m/2)/(6ψ'(m/2)) > 0 and ≈ 1/(3m) for large m, so the median is later by ≈ 1/3 generation
+    for n in (10, 100, 1000):
+        lag = mad.halving_generations(n, median=True) - mad.halving_generations(n)
+        assert lag > 0
+    assert lag == pytest.approx(1 / 3, rel=0.01)
+
+
+def test_median_offset_against_a_simulated_median():
+    """The median of a sum of t i.i.d. ln(χ²_m/m) is tκ + δ (Cornish–Fisher), not tκ."""
+    m, t = 9, 8
+    kappa = mad.logdet_drift(1, m + 1)
+    delta = mad.halving_generations(m + 1, median=True) * abs(kappa) - math.log(2)
+    sums = np.log(np.random.default_rng(0).chisquare(m, size=(400_000, t)) / m).sum(axis=1)
+    se = 1.2533 * sums.std() / math.sqrt(len(sums))  # standard error of a median, ≈ 0.003
+    assert abs(np.median(sums) - (t * kappa + delta)) < 5 * se
+    assert abs(np.median(sums) - t * kappa) > 5 * se
+
+
+def test_fresh_steady_state_solves_the_two_recursions():
+    for nr, ns, lam in ((25, 25, 1.0), (25, 25, 0.8), (5, 45, 0.9), (40, 10, 0.6)):
+        gamma, eta = mad.fresh_steady_state(nr, ns, lam)
+        n, a, b = nr + ns, nr / (nr + ns), ns / (nr + ns)
+        g_t, e_t = lam, 1 / n  # generation 1: E C_1 = λΣ0, Cov μ_1 = Σ0/n
+        for _ in range(2000):  # the recursions of the chapter, iterated from generation 1
+            g_t, e_t = (
+                lam * ((a + b * g_t) + nr * ns / (n * (n - 1)) * e_t),
+                (a + b * g_t) / n + b**2 * e_t,
+            )
+        assert (g_t, e_t) == pytest.approx((gamma, eta), rel=1e-12)
+        assert gamma >= lam * nr / (nr + ns * (1 - lam))  # the gap between the two means adds spread
+    # the chapter's case n_r = n_s = 25: the gap term adds 1.4 % at λ = 1
+    assert mad.fresh_steady_state(25, 25, 1.0)[0] == pytest.approx(1 + 1 / 73, rel=1e-12)
+
+
+def test_selection_bias_closed_form_and_monte_carlo():
+    for p in (0.3, 0.9):  # d = 2: χ²_2 is exponential, q = −2 ln(1 − p), P(χ²_4 ≤ q) = 1 − (1 − p)(1 + q/2)
+        q = -2 * math.log(1 - p)
+        assert mad.selection_bias(2, p) == pytest.approx((1 - (1 - p) * (1 + q / 2)) / p, rel=1e-12)
+    assert mad.selection_bias(3, 1.0) == pytest.approx(1.0)
+    z = np.random.default_rng(0).standard_normal((400_000, 3))
+    kept = z[np.sum(z**2, axis=1) <= stats.chi2.ppf(0.7, 3)]
+    np.testing.assert_allclose(np.cov(kept.T), mad.selection_bias(3, 0.7) * np.eye(3), atol=0.01)
+    # in higher dimension the same filter removes less
+    assert mad.selection_bias(2, 0.9) < mad.selection_bias(10, 0.9) < mad.selection_bias(64, 0.9) < 1
+
+
+def test_identity_by_descent_recursion_and_limits():
+    n = 20
+    assert mad.identity_by_descent(0, n, 7) == pytest.approx(1 - (1 - 1 / n) ** 7, rel=1e-12)
+    assert mad.identity_by_descent(0, n) == pytest.approx(1.0)
+    f, q = 0.0, 15 * 14 / (n * (n - 1))
+    for t in range(1, 30):
+        f = q * (1 / n + (1 - 1 / n) * f)
+        assert mad.identity_by_descent(5, 15, t) == pytest.approx(f, rel=1e-12)
+    # the infinite-alleles approximation 1/(1 + 2nu) for small u
+    assert mad.identity_by_descent(1, 999) == pytest.approx(1 / 3, rel=0.01)
+
+
+def test_memorising_loop_matches_the_recursion():
+    assert np.all(mad.memorising_loop(3, 7, generations=0, trials=5, seed=0) == 0)
+    assert np.all(mad.memorising_loop(0, 10, generations=400, trials=20, seed=1) == 1)  # fixation
+    f = mad.memorising_loop(2, 18, generations=60, trials=6000, seed=2)
+    assert np.all((f >= 0) & (f <= 1))
+    assert f.mean() == pytest.approx(mad.identity_by_descent(2, 18, 60), abs=5 * f.std() / math.sqrt(6000))
 
 
 def test_gaussian_w2_special_cases():
-    assert mad.gaussian_w2(MU0, SIGMA0, MU0, SIGMA0) == pytest.approx(0.0, abs=1e-12)
+    """Eq. (mad-w2), computed by the shared kexue_utils.metrics (moved there from mad)."""
+    assert metrics.gaussian_w2(MU0, SIGMA0, MU0, SIGMA0) == pytest.approx(0.0, abs=1e-12)
     a, b = np.diag([4.0, 1.0]), np.diag([1.0, 9.0])  # commuting: ‖√A − √B‖_F²
-    assert mad.gaussian_w2([0, 0], a, [3, 4], b) == pytest.approx(25 + 1 + 4)
-    batch = mad.gaussian_w2(np.zeros((5, 2)), np.broadcast_to(a, (5, 2, 2)), [0, 0], b)
+    assert metrics.gaussian_w2([0, 0], a, [3, 4], b) == pytest.approx(25 + 1 + 4)
+    batch = metrics.gaussian_w2(np.zeros((5, 2)), np.broadcast_to(a, (5, 2, 2)), [0, 0], b)
     assert batch.shape == (5,)
     with pytest.raises(ValueError, match="mu1"):
-        mad.gaussian_w2(np.zeros(3), a, [0, 0], b)
+        metrics.gaussian_w2(np.zeros(3), a, [0, 0], b)
     with pytest.raises(ValueError, match="cov2"):
-        mad.gaussian_w2(np.zeros(2), a, [0, 0], -b)
+        metrics.gaussian_w2(np.zeros(2), a, [0, 0], -b)
 
 
 # ---------------------------------------------------------------- simulators
@@ -148,6 +221,26 @@ def test_samples_and_statistics_simulators_agree(d):
     np.testing.assert_allclose(np.cov(mu_b[3].T).reshape(d, d), mad.mean_covariance(s0, 6, 0.9, 3), rtol=0.05)
 
 
+def test_reward_filter_acts_like_a_sampling_bias():
+    lam_p = mad.selection_bias(2, 0.8)
+    kw = {"n": 10, "generations": 3, "trials": 40_000}
+    _, s = mad.simulate_chain(MU0, SIGMA0, lam=1.0, keep=0.8, seed=3, **kw)
+    for t in (1, 2, 3):
+        np.testing.assert_allclose(s[t].mean(0), lam_p ** (t - 1) * SIGMA0, rtol=0.03, atol=0.01)
+    _, s_data = mad.simulate_chain(MU0, SIGMA0, lam=1.0, keep=0.8, seed=4, bias_generation0=True, **kw)
+    np.testing.assert_allclose(s_data[1].mean(0), lam_p * SIGMA0, rtol=0.03, atol=0.01)  # curated data
+    with pytest.raises(ValueError, match="keep"):
+        mad.simulate_chain(MU0, SIGMA0, lam=1.0, keep=0.8, seed=0, method="statistics", **kw)
+
+
+def test_sampler_root_is_cholesky_and_survives_a_singular_covariance():
+    c = np.stack([SIGMA0, np.outer([1.0, 2.0], [1.0, 2.0])])  # the second one has rank 1
+    root = mad._root(c)
+    np.testing.assert_allclose(root @ np.swapaxes(root, -1, -2), c, atol=1e-10)
+    assert np.allclose(np.triu(root[0], 1), 0)  # lower triangular: no eigenvector signs involved
+    np.testing.assert_allclose(mad._root(SIGMA0[None]), np.linalg.cholesky(SIGMA0)[None])
+
+
 def test_simulate_chain_rejects_bad_arguments():
     with pytest.raises(ValueError, match="mu0"):
         mad.simulate_chain([0.0, 0.0, 0.0], SIGMA0, n=5, lam=1.0, generations=2, trials=3, seed=0)
@@ -157,13 +250,17 @@ def test_simulate_chain_rejects_bad_arguments():
         mad.simulate_chain(MU0, SIGMA0, n=5, lam=1.0, generations=2, trials=0, seed=0)
     with pytest.raises(ValueError, match="mu0"):
         mad.simulate_chain([np.nan, 0.0], SIGMA0, n=5, lam=1.0, generations=2, trials=3, seed=0)
+    with pytest.raises(ValueError, match="sigma0"):  # a sampler needs a positive-definite Σ0
+        mad.simulate_chain(MU0, np.zeros((2, 2)), n=5, lam=1.0, generations=2, trials=3, seed=0)
+    with pytest.raises(ValueError, match="n"):  # n − 1 ≥ d for a non-singular fit
+        mad.simulate_chain(MU0, SIGMA0, n=2, lam=1.0, generations=2, trials=3, seed=0)
 
 
 def test_simulate_loop_behaviour():
     kw = {"n_real": 20, "n_synth": 20, "generations": 30, "trials": 300, "seed": 3}
     _, s_fresh = mad.simulate_loop(MU0, SIGMA0, loop="fresh", lam=0.8, **kw)
     steady = 0.8 * s_fresh[15:].mean(axis=(0, 1))
-    np.testing.assert_allclose(steady, 0.8 * 20 / (20 + 20 * 0.2) * SIGMA0, rtol=0.06)
+    np.testing.assert_allclose(steady, mad.fresh_steady_state(20, 20, 0.8)[0] * SIGMA0, rtol=0.06)
     _, s_full = mad.simulate_loop(MU0, SIGMA0, loop="fully-synthetic", lam=0.8, **kw)
     assert np.trace(s_full[-1].mean(0)) < 0.05 * np.trace(SIGMA0)
     # augmentation reuses the same real points: with n_synth tiny and λ small it stays near the fixed set
@@ -179,7 +276,7 @@ def test_simulate_loop_behaviour():
         )
 
 
-# ---------------------------------------------------------------- metrics
+# ---------------------------------------------------------------- the digits metrics (kexue_utils.metrics)
 
 
 def _precision_recall_reference(real, fake, k):
@@ -198,27 +295,27 @@ def test_precision_recall_matches_a_brute_force_reference():
     rng = np.random.default_rng(0)
     real = rng.standard_normal((120, 3))
     fake = 0.6 * rng.standard_normal((90, 3)) + 0.5
-    got = mad.precision_recall(real, fake, k=5)
+    got = metrics.precision_recall(real, fake, k=5)
     np.testing.assert_allclose(got, _precision_recall_reference(real, fake, 5), atol=1e-12)
-    assert mad.precision_recall(real, real, k=3) == (1.0, 1.0)
-    assert mad.precision_recall(real, real + 100.0, k=3) == (0.0, 0.0)
+    assert metrics.precision_recall(real, real, k=3) == (1.0, 1.0)
+    assert metrics.precision_recall(real, real + 100.0, k=3) == (0.0, 0.0)
     # a collapsed fake set has high precision and low recall
-    p, r = mad.precision_recall(real, 0.05 * rng.standard_normal((120, 3)), k=5)
+    p, r = metrics.precision_recall(real, 0.05 * rng.standard_normal((120, 3)), k=5)
     assert p > 0.9 and r < 0.3
 
 
 def test_precision_recall_rejects_bad_arguments():
     x = np.zeros((10, 2)) + np.arange(10)[:, None]
-    with pytest.raises(ValueError, match="features"):
-        mad.precision_recall(x, np.zeros((10, 3)))
+    with pytest.raises(ValueError, match="columns"):
+        metrics.precision_recall(x, np.zeros((10, 3)))
     with pytest.raises(ValueError, match="k"):
-        mad.precision_recall(x, x, k=10)
+        metrics.precision_recall(x, x, k=10)
     with pytest.raises(ValueError, match="k"):
-        mad.precision_recall(x, x, k=0)
+        metrics.precision_recall(x, x, k=0)
     with pytest.raises(ValueError, match="fake"):
-        mad.precision_recall(x, np.full((10, 2), np.nan))
+        metrics.precision_recall(x, np.full((10, 2), np.nan))
     with pytest.raises(ValueError, match="real"):
-        mad.precision_recall(np.zeros(5), x)
+        metrics.precision_recall(np.zeros(5), x)
 
 
 def test_frechet_distance_is_w2_of_fitted_gaussians():
@@ -227,8 +324,8 @@ def test_frechet_distance_is_w2_of_fitted_gaussians():
     ma, ca = mad.fit_gaussian(a)
     mb, cb = mad.fit_gaussian(b)
     np.testing.assert_allclose(ca, np.cov(a.T))
-    assert mad.frechet_distance(a, b) == pytest.approx(float(mad.gaussian_w2(mb, cb, ma, ca)))
-    assert mad.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-9)
+    assert metrics.frechet_distance(a, b) == pytest.approx(float(metrics.gaussian_w2(mb, cb, ma, ca)))
+    assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-9)
 
 
 # ---------------------------------------------------------------- Gaussian-mixture loop
@@ -271,6 +368,9 @@ def test_gmm_loop_and_metrics_are_deterministic():
 
     m = mad.loop_metrics(pool, a, Identity(), k=3)
     assert m.shape == (2, 3) and np.all((m[:, :2] >= 0) & (m[:, :2] <= 1)) and np.all(m[:, 2] >= 0)
+    for g in range(2):  # loop_metrics is the shared metrics, generation by generation
+        assert tuple(m[g, :2]) == metrics.precision_recall(pool, a[g], k=3)
+        assert m[g, 2] == pytest.approx(metrics.frechet_distance(pool, a[g]), rel=1e-12)
     with pytest.raises(ValueError, match="loop"):
         mad.gmm_loop(pool, loop="other", **kw)
     with pytest.raises(ValueError, match="n_real"):

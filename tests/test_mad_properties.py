@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from sklearn.mixture import GaussianMixture
 
-from kexue_utils import mad
+from kexue_utils import mad, metrics
 
 from fuzzing import (
     BAD_ARRAYS,
@@ -163,6 +163,35 @@ def test_halving_generations_positive_and_shortened_by_truncation(n, lam):
     assert mad.halving_generations(n, lam) < h
 
 
+@FAST
+@given(nr=st.integers(1, 300), ns=st.integers(1, 300), lam=lams, c=st.integers(2, 50))
+def test_fresh_steady_state_bounds_monotonicity_and_large_n_limit(nr, ns, lam, c):
+    gamma, eta = mad.fresh_steady_state(nr, ns, lam)
+    approx = lam * nr / (nr + ns * (1 - lam))  # the gap term dropped
+    assert 0 < approx <= gamma < math.inf and eta > 0  # the gap between the group means adds spread
+    big = mad.fresh_steady_state(c * 1000 * nr, c * 1000 * ns, lam)[0]
+    assert big == pytest.approx(approx, rel=2e-3)
+
+
+@FAST
+@given(d=st.integers(1, 80), keep=st.floats(0.01, 0.99))
+def test_selection_bias_is_a_shrinkage_growing_with_keep_and_dimension(d, keep):
+    lam = mad.selection_bias(d, keep)
+    assert 0 < lam < 1
+    assert mad.selection_bias(d, min(keep + 0.01, 1.0)) >= lam - 1e-12
+    assert mad.selection_bias(d + 1, keep) >= lam - 1e-12
+
+
+@FAST
+@given(nr=st.integers(0, 30), ns=st.integers(2, 60), t=st.integers(0, 300))
+def test_identity_by_descent_is_a_probability_rising_to_its_limit(nr, ns, t):
+    f, limit = mad.identity_by_descent(nr, ns, t), mad.identity_by_descent(nr, ns)
+    assert 0 <= f <= limit + 1e-15 <= 1 + 1e-12
+    assert mad.identity_by_descent(nr, ns, t + 1) >= f - 1e-15
+    if nr > 0:  # more fresh points, less identity
+        assert mad.identity_by_descent(nr + 1, ns) <= limit + 1e-15
+
+
 @st.composite
 def gaussians(draw, d: int):
     a = draw(hnp.arrays(float, (d, d), elements=elements))
@@ -172,24 +201,22 @@ def gaussians(draw, d: int):
 @FAST
 @given(d=st.integers(1, 3), data=st.data(), shift=st.floats(-5, 5), scale=st.floats(0.1, 10))
 def test_gaussian_w2_is_a_squared_metric(d, data, shift, scale):
+    """Eq. (mad-w2), now kexue_utils.metrics.gaussian_w2: the metric axioms of W₂ (moved from mad)."""
+    w2 = metrics.gaussian_w2
     (m1, c1), (m2, c2), (m3, c3) = (data.draw(gaussians(d)) for _ in range(3))
-    w = float(mad.gaussian_w2(m1, c1, m2, c2))
-    assert w >= 0 and float(mad.gaussian_w2(m1, c1, m1, c1)) == pytest.approx(
-        0.0, abs=1e-8 * (1 + np.trace(c1))
-    )
-    assert float(mad.gaussian_w2(m2, c2, m1, c1)) == pytest.approx(w, rel=1e-6, abs=1e-8)
-    w13, w32 = float(mad.gaussian_w2(m1, c1, m3, c3)), float(mad.gaussian_w2(m3, c3, m2, c2))
+    w = float(w2(m1, c1, m2, c2))
+    assert w >= 0 and float(w2(m1, c1, m1, c1)) == pytest.approx(0.0, abs=1e-8 * (1 + np.trace(c1)))
+    assert float(w2(m2, c2, m1, c1)) == pytest.approx(w, rel=1e-6, abs=1e-8)
+    w13, w32 = float(w2(m1, c1, m3, c3)), float(w2(m3, c3, m2, c2))
     assert math.sqrt(w) <= math.sqrt(w13) + math.sqrt(w32) + 1e-6  # triangle inequality of W₂
-    assert float(mad.gaussian_w2(m1 + shift, c1, m2 + shift, c2)) == pytest.approx(w, rel=1e-9, abs=1e-9)
-    assert float(mad.gaussian_w2(scale * m1, scale**2 * c1, scale * m2, scale**2 * c2)) == pytest.approx(
+    assert float(w2(m1 + shift, c1, m2 + shift, c2)) == pytest.approx(w, rel=1e-9, abs=1e-9)
+    assert float(w2(scale * m1, scale**2 * c1, scale * m2, scale**2 * c2)) == pytest.approx(
         scale**2 * w, rel=1e-6, abs=1e-8
     )
     # commuting (diagonal) covariances: ‖m1 − m2‖² + ‖√C1 − √C2‖_F²
     v1, v2 = np.diag(c1), np.diag(c2)
     expected = np.sum((m1 - m2) ** 2) + np.sum((np.sqrt(v1) - np.sqrt(v2)) ** 2)
-    assert float(mad.gaussian_w2(m1, np.diag(v1), m2, np.diag(v2))) == pytest.approx(
-        expected, rel=1e-9, abs=1e-9
-    )
+    assert float(w2(m1, np.diag(v1), m2, np.diag(v2))) == pytest.approx(expected, rel=1e-9, abs=1e-9)
 
 
 @FAST
@@ -228,7 +255,7 @@ def test_fit_gaussian_matches_numpy_and_is_affine_equivariant(x, data):
 )
 def test_simulate_chain_shapes_psd_and_seeded(s, n, lam, g, method, seed):
     d = s.shape[0]
-    if method == "statistics" and n - 1 < d:  # the Bartlett draw needs a non-singular Wishart
+    if n - 1 < d:  # a singular fit (and, for the Bartlett draw, a singular Wishart) is refused
         with pytest.raises(ValueError, match="n"):
             mad.simulate_chain(np.zeros(d), s, n=n, lam=lam, generations=1, trials=2, seed=0, method=method)
         n = d + 1
@@ -255,9 +282,13 @@ def test_simulate_chain_shapes_psd_and_seeded(s, n, lam, g, method, seed):
     seed=st.integers(0, 2**31),
 )
 def test_simulate_loop_shapes_psd_and_generation_one_is_the_data_fit(s, loop, nr, ns_, lam, seed):
-    if nr + ns_ < 2:
-        ns_ = 2
     d = s.shape[0]
+    if nr + ns_ < d + 1:  # n − 1 ≥ d for a non-singular fit
+        with pytest.raises(ValueError, match="n_real"):
+            mad.simulate_loop(
+                np.zeros(d), s, loop=loop, n_real=nr, n_synth=ns_, lam=lam, generations=1, trials=2, seed=0
+            )
+        ns_ = d + 1
     mus, sig = mad.simulate_loop(
         np.zeros(d), s, loop=loop, n_real=nr, n_synth=ns_, lam=lam, generations=3, trials=4, seed=seed
     )
@@ -284,14 +315,14 @@ small_points = hnp.arrays(
     v=st.tuples(st.integers(-50, 50), st.integers(-50, 50)),
 )
 def test_precision_recall_range_symmetry_monotone_in_k_and_translation(real, fake, k, v):
-    p, r = mad.precision_recall(real, fake, k=k)
+    p, r = metrics.precision_recall(real, fake, k=k)
     assert 0 <= p <= 1 and 0 <= r <= 1
-    assert mad.precision_recall(real, real, k=k) == (1.0, 1.0)
-    assert mad.precision_recall(fake, real, k=k) == (r, p)  # the roles of the two sets swap
-    p2, r2 = mad.precision_recall(real, fake, k=k + 1)  # larger k: larger balls, larger unions
+    assert metrics.precision_recall(real, real, k=k) == (1.0, 1.0)
+    assert metrics.precision_recall(fake, real, k=k) == (r, p)  # the roles of the two sets swap
+    p2, r2 = metrics.precision_recall(real, fake, k=k + 1)  # larger k: larger balls, larger unions
     assert p2 >= p and r2 >= r
     shift = np.array(v, dtype=float)  # integer coordinates: distances stay exact
-    assert mad.precision_recall(real + shift, fake + shift, k=k) == (p, r)
+    assert metrics.precision_recall(real + shift, fake + shift, k=k) == (p, r)
 
 
 @FAST
@@ -301,11 +332,11 @@ def test_precision_recall_range_symmetry_monotone_in_k_and_translation(real, fak
     v=hnp.arrays(float, 2, elements=st.floats(-10, 10)),
 )
 def test_frechet_distance_nonnegative_symmetric_and_shift(a, b, v):
-    f = mad.frechet_distance(a, b)
+    f = metrics.frechet_distance(a, b)
     tol = {"rel": 1e-6, "abs": 1e-4}  # near-singular covariances: the matrix square root loses √eps
-    assert f >= 0 and mad.frechet_distance(b, a) == pytest.approx(f, **tol)
-    assert mad.frechet_distance(a, a + v) == pytest.approx(float(v @ v), **tol)
-    assert mad.frechet_distance(a + v, b + v) == pytest.approx(f, **tol)
+    assert f >= 0 and metrics.frechet_distance(b, a) == pytest.approx(f, **tol)
+    assert metrics.frechet_distance(a, a + v) == pytest.approx(float(v @ v), **tol)
+    assert metrics.frechet_distance(a + v, b + v) == pytest.approx(f, **tol)
 
 
 _GM = GaussianMixture(1, covariance_type="full", random_state=0).fit(
@@ -351,8 +382,8 @@ def test_gmm_loop_shape_determinism_and_metrics(loop, lam, seed):
     np.testing.assert_array_equal(out, mad.gmm_loop(_POOL, **kw))
     m = mad.loop_metrics(_POOL, out, _Identity(), k=3)
     for g in range(2):  # loop_metrics is precision/recall and the Fréchet distance, generation by generation
-        assert tuple(m[g, :2]) == mad.precision_recall(_POOL, out[g], k=3)
-        assert m[g, 2] == pytest.approx(mad.frechet_distance(_POOL, out[g]), rel=1e-9)
+        assert tuple(m[g, :2]) == metrics.precision_recall(_POOL, out[g], k=3)
+        assert m[g, 2] == pytest.approx(metrics.frechet_distance(_POOL, out[g]), rel=1e-9)
     assert np.all((m[:, :2] >= 0) & (m[:, :2] <= 1)) and np.all(m[:, 2] >= 0)
 
 
@@ -464,10 +495,6 @@ SPECS = {
         {"n": 5, "lam": 0.8},
         {"n": st.one_of(bad_int(2), st.just(2**60)), "lam": bad_lam},
     ),
-    "gaussian_w2": (
-        {"mu1": MU0, "cov1": SIGMA0, "mu2": -MU0, "cov2": SIGMA0 / 2},
-        {"mu1": bad_vector2, "cov1": bad_cov(), "mu2": bad_vector2, "cov2": bad_cov()},
-    ),
     "fit_gaussian": (
         {"x": _POOL},
         {
@@ -487,6 +514,7 @@ SPECS = {
             "trials": bad_int(1),
             "seed": bad_int(0),
             "method": st.sampled_from([None, "", "exact", 1, True]),
+            "keep": bad_lam,
         },
     ),
     "simulate_loop": (
@@ -513,19 +541,27 @@ SPECS = {
             "seed": bad_int(0),
         },
     ),
-    "precision_recall": (
-        {"real": _POOL[:10], "fake": _POOL[10:20], "k": 3},
+    "fresh_steady_state": (
+        {"n_real": 5, "n_synth": 5, "lam": 0.8},
+        {"n_real": bad_int(1), "n_synth": bad_int(1), "lam": bad_lam},
+    ),
+    "selection_bias": ({"d": 2, "keep": 0.9}, {"d": bad_int(1), "keep": bad_lam}),
+    "identity_by_descent": (
+        {"n_real": 1, "n_synth": 9, "t": 5},
         {
-            "real": st.one_of(bad_points(), st.just(_POOL[:10, :1])),
-            "fake": st.one_of(bad_points(), st.just(_POOL[:10, :1])),
-            "k": st.one_of(bad_int(1), st.integers(10, 10**6)),
+            "n_real": bad_int(0),
+            "n_synth": bad_int(1),
+            "t": bad_int(0).filter(lambda v: v is not None),  # None asks for the limit F*
         },
     ),
-    "frechet_distance": (
-        {"real": _POOL[:10], "fake": _POOL[10:20]},
+    "memorising_loop": (
+        {"n_real": 1, "n_synth": 9, "generations": 3, "trials": 4, "seed": 0},
         {
-            "real": st.one_of(bad_points(), st.just(_POOL[:1])),
-            "fake": st.one_of(bad_points(), st.just(_POOL[:1]), st.just(np.ones((5, 3)))),
+            "n_real": bad_int(0),
+            "n_synth": bad_int(1),
+            "generations": bad_int(0),
+            "trials": bad_int(1),
+            "seed": bad_int(0),
         },
     ),
     "sample_gmm": (
@@ -615,7 +651,7 @@ def test_sampling_variance_moments_overflow_is_a_named_error(t, n, s2):
         (lambda: mad.mean_covariance(np.array([[1 + 1j]]), 5, 0.8, 1), "sigma0"),  # imaginary part dropped
         (lambda: mad.fit_gaussian(np.ones((1, 2))), "x"),  # division by n − 1 = 0: a NaN covariance
         (lambda: mad.fit_gaussian("ab"), "x"),  # AttributeError deep inside
-        (lambda: mad.gaussian_w2([0.0], [[-1.0]], [0.0], [[1.0]]), "cov1"),  # silently clipped to 0
+        (lambda: metrics.gaussian_w2([0.0], [[-1.0]], [0.0], [[1.0]]), "cov1"),  # silently clipped to 0
         (lambda: mad.halving_generations(2**64), "n"),  # OverflowError converting n to int64
         (lambda: mad.sampling_variance_moments(1e200, 5, 1.0, 1), "sigma0_sq"),  # OverflowError
         (

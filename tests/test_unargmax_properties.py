@@ -8,13 +8,12 @@ invariant under relabelling, positive scaling and a common shift of the logits.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial import ConvexHull
+from test_unargmax import exact_strict_argmax, witness
 
 from kexue_utils import unargmax as ua
 
@@ -50,24 +49,12 @@ def problems(draw, with_bias: bool | None = None, d_min: int = 2, d_max: int = 4
     return W, b
 
 
-def _exact_strict_argmax(W: np.ndarray, x: np.ndarray, k: int, b: np.ndarray | None) -> bool:
-    """Exact rational arithmetic: is k the strict argmax of W x + b? (floats are exact rationals)."""
-    xs = [Fraction(float(v)) for v in x]
-    logits = [
-        sum((Fraction(float(w)) * xv for w, xv in zip(row, xs, strict=True)), Fraction(0))
-        + (Fraction(0) if b is None else Fraction(float(b[i])))
-        for i, row in enumerate(W)
-    ]
-    return all(logits[k] > s for i, s in enumerate(logits) if i != k)
-
-
 def _certificate_holds(W: np.ndarray, k: int, alpha: np.ndarray, b: np.ndarray | None) -> None:
     """Independent check of Eq. (unargmax-cert) with the documented tolerance."""
-    scale = max(1.0, np.abs(W).max(), 0.0 if b is None else np.abs(b).max())
-    tol = ua.CERT_TOL * scale
+    tol = ua.CERT_TOL * max(np.abs(W).max(), 0.0 if b is None else np.abs(b).max())
     assert alpha.shape == (W.shape[0],)
-    assert alpha.min() >= -ua.CERT_TOL and abs(alpha[k]) <= tol
-    assert abs(alpha.sum() - 1.0) <= tol
+    assert alpha.min() >= -ua.CERT_TOL and abs(alpha[k]) <= ua.CERT_TOL
+    assert abs(alpha.sum() - 1.0) <= ua.CERT_TOL
     assert np.abs(alpha @ W - W[k]).max() <= tol
     if b is not None:
         assert alpha @ b >= b[k] - tol
@@ -88,26 +75,17 @@ def test_bias_free_verdicts_equal_qhull_non_vertices(prob):
 
 @SETTINGS
 @given(problems())
-def test_every_witness_is_an_exact_strict_argmax_and_every_verdict_has_a_proof(prob):
+def test_every_verdict_has_a_proof_and_every_witness_is_an_exact_strict_argmax(prob):
     W, b = prob
-    bad = set(ua.unargmaxable_classes(W, b).tolist())
     det = ua.detect(W, b)
-    assert set(det.unargmaxable.tolist()) == bad
+    assert det.undecided.size == 0 and np.array_equal(det.unargmaxable, ua.unargmaxable_classes(W, b))
     for k in range(len(W)):
-        x = ua.argmax_witness(W, k, b)
-        if k in bad:
-            assert x is None
-            alpha = ua.unargmaxable_certificate(W, k, b)
-            assert alpha is not None
-            _certificate_holds(W, k, alpha, b)
+        if det.verdict[k] == ua.UNARGMAXABLE:
             _certificate_holds(W, k, det.certificates[k], b)
         else:
-            assert x is not None and np.all(np.isfinite(x))
-            assert _exact_strict_argmax(W, x, k, b)
+            x = witness(det, W, k)
+            assert np.all(np.isfinite(x)) and exact_strict_argmax(W, x, k, b)
             assert ua.is_strict_argmax(W, x, k, b)
-            assert ua.unargmaxable_certificate(W, k, b) is None
-            if k in det.witnesses:
-                assert _exact_strict_argmax(W, det.witnesses[k], k, b)
 
 
 @SETTINGS
@@ -179,8 +157,8 @@ def test_a_planted_strict_convex_combination_is_unargmaxable(prob, seed):
     alpha = np.random.default_rng(seed).dirichlet(np.ones(len(W))) * 0.9 + 0.1 / len(W)
     W2 = np.vstack([W, alpha @ W])
     k = len(W)
-    assert k in ua.unargmaxable_classes(W2).tolist()
-    assert ua.argmax_witness(W2, k) is None
+    det = ua.detect(W2, classes=[k])
+    assert det.unargmaxable.tolist() == [k] and k not in det.witnesses
     assert ua.certificate_error(W2, k, np.r_[alpha, 0.0]) <= 1.0
 
 
@@ -197,17 +175,32 @@ def test_one_dimension_only_the_extremes_are_argmaxable(n, seed):
 def test_a_positive_margin_is_a_sound_proof(prob, seed):
     W, b = prob
     X = np.random.default_rng(seed).standard_normal((8, W.shape[1]))
-    S = X @ W.T + (0.0 if b is None else b)
-    ks = S.argmax(axis=1)
-    margins = ua.strict_argmax_margins(W, X, ks, b)
-    for x, k, m in zip(X, ks, margins, strict=True):
-        assert m == ua.strict_argmax_margin(W, x, int(k), b)
-        assert ua.is_strict_argmax(W, x, int(k), b) == (m > 0)
+    for x in X:
+        k = int(np.argmax(W @ x + (0.0 if b is None else b)))
+        m = ua.strict_argmax_margin(W, x, k, b)
+        assert ua.is_strict_argmax(W, x, k, b) == exact_strict_argmax(W, x, k, b)
         if m > 0:
-            assert _exact_strict_argmax(W, x, int(k), b)
+            assert exact_strict_argmax(W, x, k, b)
         # a class that is not the argmax never gets a positive margin
-        other = (int(k) + 1) % len(W)
-        assert ua.strict_argmax_margin(W, x, other, b) <= 0
+        assert ua.strict_argmax_margin(W, x, (k + 1) % len(W), b) <= 0
+
+
+@SETTINGS
+@given(
+    st.integers(2, 8),
+    st.booleans(),
+    st.integers(3, 13),
+    st.sampled_from([1.0, -1.0]),
+    st.integers(0, 2**31),
+)
+def test_a_class_off_a_facet_by_eps_is_decided_by_its_side(d, bias, e, side, seed):
+    """Outside a facet by ε ≥ 1e-13 a witness exists and is found; inside, a certificate."""
+    W, b = ua.facet_problem(d, 3 * d + 4, side * 10.0**-e, seed, bias=bias)
+    k = len(W) - 1
+    det = ua.detect(W, b, classes=[k])
+    assert det.verdict[0] == (ua.ARGMAXABLE if side > 0 else ua.UNARGMAXABLE)
+    if side > 0:
+        assert exact_strict_argmax(W, witness(det, W, k), k, b)
 
 
 @SETTINGS
@@ -265,11 +258,13 @@ def test_argmax_grid_matches_direct_logits(prob, size, lim):
 
 
 @SETTINGS
-@given(st.integers(1, 30), st.integers(1, 6), st.integers(0, 2**32 - 1))
-def test_random_softmax_is_seeded_and_well_formed(n, d, seed):
-    W = ua.random_softmax(n, d, seed)
+@given(st.integers(1, 30), st.integers(1, 6), st.integers(0, 2**32 - 1), st.floats(0.0, 3.0))
+def test_random_softmax_is_seeded_and_well_formed(n, d, seed, spread):
+    W = ua.random_softmax(n, d, seed, spread=spread)
     assert W.shape == (n, d) and np.all(np.isfinite(W)) and np.all(np.linalg.norm(W, axis=1) > 0)
-    np.testing.assert_array_equal(W, ua.random_softmax(n, d, seed))
+    np.testing.assert_array_equal(W, ua.random_softmax(n, d, seed, spread=spread))
+    if spread == 0:
+        np.testing.assert_allclose(np.linalg.norm(W, axis=1), 1.0, rtol=1e-12)
 
 
 @settings(max_examples=5, deadline=None)
@@ -288,25 +283,23 @@ B3 = np.zeros(N3)
 # function -> valid keyword arguments (small and fast)
 VALID: dict[str, dict] = {
     "strict_argmax_margin": {"W": W3, "x": np.ones(D3), "k": 0, "b": B3},
-    "strict_argmax_margins": {"W": W3, "X": np.ones((2, D3)), "ks": np.array([0, 1]), "b": B3},
     "is_strict_argmax": {"W": W3, "x": np.ones(D3), "k": 0, "b": B3},
     "certificate_error": {"W": W3, "k": 0, "alpha": np.full(N3, 0.2), "b": B3},
-    "detect": {"W": W3, "b": B3, "working_set": 4, "reflections": 2},
+    "detect": {"W": W3, "b": B3, "classes": np.array([0, 1]), "reflections": 2},
     "unargmaxable_classes": {"W": W3, "b": B3},
-    "argmax_witness": {"W": W3, "k": 0, "b": B3},
-    "unargmaxable_certificate": {"W": W3, "k": 0, "b": B3},
     "box_lp_argmaxable": {"W": W3, "k": 0, "b": B3, "box": 10.0},
     "braid_reflect": {"W": W3, "ks": np.array([0, 1]), "b": B3, "steps": 2},
     "frank_wolfe_min_norm": {"D": W3, "steps": 3},
     "min_norm_point": {"D": W3},
     "argmax_grid": {"W": W3[:, :2], "b": B3, "lim": 2.0, "size": 5},
-    "random_softmax": {"n": 4, "d": 2, "seed": 0},
+    "random_softmax": {"n": 4, "d": 2, "seed": 0, "spread": 1.0},
+    "facet_problem": {"d": 2, "n": 6, "eps": 1e-3, "seed": 0},
     "hull_interior": {"W": W3},
     "count_curve": {"n": 6, "dims": [2], "trials": 1, "seed": 0},
 }
 
 ARRAY_ARGS = {"W", "b", "x", "X", "alpha", "D"}
-INT_ARGS = {"working_set", "reflections", "steps", "size", "n", "d", "seed", "trials"}
+INT_ARGS = {"reflections", "steps", "size", "n", "d", "seed", "trials"}
 CASES = sorted((fn, arg) for fn, kw in VALID.items() for arg in kw)
 BAD_INDICES = st.one_of(
     st.just(np.array([0.5])),
@@ -337,15 +330,26 @@ def _bad_value(fn: str, arg: str, data, kwargs: dict):
         return data.draw(strategy, label=arg)
     if arg == "k":
         return data.draw(st.one_of(bad_int(0), st.integers(min_value=N3)), label=arg)
-    if arg in ("ks", "dims"):
+    if arg in ("ks", "dims", "classes"):
         value = data.draw(BAD_INDICES, label=arg)
         if arg == "dims" and isinstance(value, np.ndarray) and value.dtype.kind == "i" and value.max() > 0:
             value = np.array([0])  # large dims are valid (just slow): use 0 instead
         return value
     if arg in ("box", "lim"):
         return data.draw(bad_positive(), label=arg)
+    if arg == "spread":
+        return data.draw(bad_positive(10.0, zero_ok=True), label=arg)
+    if arg == "eps":
+        return data.draw(bad_positive(0.1, zero_ok=True).filter(_not_small_negative), label=arg)
     assert arg in INT_ARGS, arg
+    if arg == "n" and fn == "facet_problem":
+        return data.draw(bad_int(VALID[fn]["d"] + 2), label=arg)
     return data.draw(bad_int(0 if arg in ("seed", "steps", "reflections") else 1), label=arg)
+
+
+def _not_small_negative(v) -> bool:
+    """eps may be negative down to −0.1: a float in [−0.1, 0) is a valid value, not a bad one."""
+    return not (isinstance(v, float) and -0.1 <= v < 0)
 
 
 def _assert_rejected(case: tuple[str, str], data) -> None:

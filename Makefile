@@ -33,7 +33,7 @@ help:
 	@echo "make site-test  build the book, then open every page in headless Chromium and check it"
 	@echo "make sync   after editing a chapter's .md: write and execute its paired .ipynb"
 	@echo "            (all chapters, or one: make sync NB=book/mad.md)"
-	@echo "make reproduce  retrain the skip-tuning U-Net (2-3 min) and compare it with the committed checkpoint"
+	@echo "make reproduce  retrain the skip-tuning U-Net and classifier (about 3 min) and compare the verdict's ΔFD"
 	@echo "make portability  every notebook under simulated CPUs (FULL=1: every combination)"
 	@echo "make robustness   every stochastic claim re-run on 10 fresh seeds; updates book/_data/robustness.json"
 	@echo "make translations after editing English text: update locales/zh_CN and list what to translate"

@@ -205,12 +205,12 @@ def _evaluate_check(
         err, tol, name = float(np.max(diff)), atol, "abs. error"
     else:
         err, tol, name = float(np.max(diff / (atol + rtol * np.abs(e)))), 1.0, "error/tolerance"
-    passed = err <= tol
+    passed = bool(err <= tol)
     if passed and bool(np.all(diff <= ERROR_FLOOR * np.maximum(np.abs(e), 1.0))):
         return ROUNDING_LEVEL, True, 1.0
     printed = format_error(err)
     shown = ERROR_FLOOR if printed.startswith("<") else float(printed)
-    return f"{name} {printed}", passed, 1.0 - shown / tol
+    return f"{name} {printed}", passed, float(1.0 - shown / tol)
 
 
 def _evaluate_bound(
@@ -220,7 +220,7 @@ def _evaluate_bound(
     if arr.size != 1:
         raise ValueError(f"value must be a scalar, got shape {arr.shape}")
     v = float(arr.reshape(()))
-    passed = not math.isnan(v) and (lower is None or v > lower) and (upper is None or v < upper)
+    passed = bool(not math.isnan(v) and (lower is None or v > lower) and (upper is None or v < upper))
     shown = float(f"{v:.{digits}g}") if math.isfinite(v) else v
     if not math.isfinite(shown):
         margin = math.nan
@@ -232,7 +232,7 @@ def _evaluate_bound(
         gap = shown - bound if lower is not None else bound - shown
         scale = max(abs(shown), abs(bound))
         margin = gap / scale if scale > 0 else 0.0
-    return f"value {v:.{digits}g}", passed, margin
+    return f"value {v:.{digits}g}", passed, float(margin)
 
 
 def check(

@@ -8,13 +8,25 @@ rounding.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from kexue_utils import _validate as valid
 
-__all__ = ["frechet_distance", "gaussian_w2", "precision_recall", "sqrtm_psd"]
+__all__ = ["frechet_distance", "gaussian_w2", "knn_radii", "precision_recall", "sqrtm_psd"]
+
+_BLAS: ThreadpoolController | None = None
+
+
+def _one_blas_thread() -> Any:
+    """A context with one BLAS thread: a fixed summation order, so ball-boundary cases cannot flip."""
+    global _BLAS
+    if _BLAS is None:  # scanning the loaded libraries costs milliseconds: do it once
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
 
 
 def sqrtm_psd(c: ArrayLike) -> np.ndarray:
@@ -89,7 +101,7 @@ def knn_radii(x: ArrayLike, k: int = 5) -> np.ndarray:
     """Return each point's squared distance to its k-th nearest *other* point of the set x (n, d)."""
     points = valid.finite_array("x", x, 2)
     k_ = valid.integer("k", k, 1, max(points.shape[0] - 1, 1))
-    with threadpool_limits(limits=1):  # a fixed summation order: ball-boundary cases cannot flip
+    with _one_blas_thread():
         dist = _sq_distances(points, points)
     np.fill_diagonal(dist, np.inf)
     return np.partition(dist, k_ - 1, axis=1)[:, k_ - 1]
@@ -98,7 +110,7 @@ def knn_radii(x: ArrayLike, k: int = 5) -> np.ndarray:
 def _coverage(points: np.ndarray, centres: np.ndarray, radii_sq: np.ndarray) -> float:
     """The share of ``points`` inside the union of closed balls B(centre_i, √radii_sq_i)."""
     inside = np.zeros(points.shape[0], dtype=bool)
-    with threadpool_limits(limits=1):
+    with _one_blas_thread():
         for start in range(0, points.shape[0], 2048):
             block = _sq_distances(points[start : start + 2048], centres)
             inside[start : start + 2048] = np.any(block <= radii_sq[None, :], axis=1)

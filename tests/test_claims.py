@@ -212,7 +212,13 @@ def test_robustness_mode_reruns_stochastic_claims_on_fresh_seeds(tmp_path, monke
         return float(np.random.default_rng(seed).normal(size=400).mean())
 
     check_bound(
-        "demo-mc", draw_mean(0), kind="independent", lower=-0.2, upper=0.2, statement="mean", rerun=draw_mean
+        "demo-mc",
+        draw_mean(0),
+        kind="independent",
+        lower=np.float64(-0.2),
+        upper=0.2,
+        statement="mean",
+        rerun=draw_mean,
     )
     check("demo-pair", 1.0, 1.0, kind="identity", rtol=0.1, statement="pair", rerun=lambda s: (s % 2, 0.5))
     check("demo-det", 1.0, 1.0, kind="identity", rtol=0.1, statement="deterministic")

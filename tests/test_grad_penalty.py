@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jax.flatten_util import ravel_pytree
 
 from kexue_utils import grad_penalty as gp
 
@@ -138,34 +139,49 @@ def test_per_layer_activation_and_loss_linearisation():
     U = gp.loss_gradient_u(layers, X, y)
     names = ["tanh", "identity"]
 
-    def loss(x, label):
-        z = jnp.asarray(layers[1][0]) @ jnp.tanh(jnp.asarray(layers[0][0]) @ x + layers[0][1]) + layers[1][1]
+    def loss(p, x, label):
+        z = p[1][0] @ jnp.tanh(p[0][0] @ x + p[0][1]) + p[1][1]
         return -jax.nn.log_softmax(z)[label]
 
     with jax.enable_x64(True):
-        ref = np.stack([np.asarray(jax.grad(loss)(jnp.asarray(X[i]), int(y[i]))) for i in range(5)])
+        params = [(jnp.asarray(W), jnp.asarray(b)) for W, b in layers]
+        ref = np.stack(
+            [np.asarray(jax.grad(loss, argnums=1)(params, jnp.asarray(X[i]), int(y[i]))) for i in range(5)]
+        )
+        per_sample = [jax.grad(loss)(params, jnp.asarray(X[i]), int(y[i])) for i in range(5)]
+        mean_grad = jax.tree.map(lambda *g: sum(g) / 5, *per_sample)
     np.testing.assert_allclose(gp.backprop(layers, X, U, names).grad_x, ref, rtol=1e-10, atol=1e-14)
-    L, g2 = gp.loss_and_grad_norm(layers, X, y)
-    with jax.enable_x64(True):
-        lj = float(np.mean([loss(jnp.asarray(X[i]), int(y[i])) for i in range(5)]))
-    assert L == pytest.approx(lj, rel=1e-10) and g2 > 0
+    # ‖∇_θ L‖² of the mean loss and the mean of the per-sample ‖∇_θ ℓ_n‖²
+    sq = lambda tree: float(sum(np.sum(np.asarray(a) ** 2) for a in jax.tree.leaves(tree)))  # noqa: E731
+    batch, sample = gp._grad_norms(layers, X, y)
+    assert batch == pytest.approx(sq(mean_grad), rel=1e-10)
+    assert sample == pytest.approx(np.mean([sq(g) for g in per_sample]), rel=1e-10)
 
 
 def test_init_spectral_norms():
-    norms = gp.init_spectral_norms([256], "lecun_normal", draws=2, seed=0)
-    assert norms.shape == (1, 2)
-    assert np.all(np.abs(norms - 2.0) < 0.1)  # Bai–Yin edge: σ(√m + √n) = 2 for unit-variance columns
-    orth = gp.init_spectral_norms([64], "orthogonal", draws=2, seed=0)
+    norms = gp.init_spectral_norms([(256, 256), (64, 256)], "lecun_normal", draws=2, seed=0)
+    assert norms.shape == (2, 2)
+    # Bai–Yin edge σ(√m + √n) with σ² = 1/256: 2 for the square layer, 1.5 for the 64 × 256 one
+    np.testing.assert_allclose(norms, [[2.0, 2.0], [1.5, 1.5]], rtol=0.05)
+    orth = gp.init_spectral_norms([(64, 64), (10, 30)], "orthogonal", draws=2, seed=0)
     np.testing.assert_allclose(orth, 1.0, rtol=1e-12)
     Q = gp.init_weight(3, 7, "orthogonal", np.random.default_rng(0))
     np.testing.assert_allclose(Q @ Q.T, np.eye(3), atol=1e-12)
+
+
+@pytest.mark.parametrize("scheme", ["glorot_uniform", "he_normal", "lecun_normal", "torch_default"])
+def test_init_weight_has_the_scheme_variance(scheme):
+    W = gp.init_weight(300, 500, scheme, np.random.default_rng(1))
+    variance = gp.INIT_SCHEMES[scheme][1](300, 500)
+    assert np.var(W) == pytest.approx(variance, rel=0.02)  # 150 000 entries: s.e. of the variance < 0.4 %
+    assert abs(np.mean(W)) < 4 * np.sqrt(variance / W.size)
 
 
 def test_geometric_complexity_of_a_linear_map():
     rng = np.random.default_rng(0)
     W = rng.normal(size=(3, 4))
     layers = [(np.eye(4) * 1e-8, np.zeros(4)), (W, np.zeros(3))]  # tanh ≈ identity near 0: f ≈ 1e-8 W x
-    gc = gp.geometric_complexity(layers, rng.normal(size=(5, 4)) * 1e-3)
+    gc = gp._geometric_complexity(layers, rng.normal(size=(5, 4)) * 1e-3)
     assert gc == pytest.approx(1e-16 * np.sum(W**2), rel=1e-6)
 
 
@@ -208,30 +224,57 @@ def test_other_validation():
         gp.inequality_sides([(np.eye(2), np.zeros(2))], "abc", np.ones(2))
 
 
-def test_backward_error_orders():
+def _dense_hessian_and_grad(layers, X, y):
+    params = [(jnp.asarray(W), jnp.asarray(b)) for W, b in layers]
+    theta, unravel = ravel_pytree(params)
+    loss = lambda th: gp._mean_loss(unravel(th), jnp.asarray(X), jnp.asarray(y))  # noqa: E731
+    return np.asarray(jax.hessian(loss)(theta)), np.asarray(jax.grad(loss)(theta))
+
+
+def test_sharpness_is_the_top_eigenvalue_of_the_dense_hessian():
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(12, 5)), rng.integers(0, 3, 12)
+    layers = gp.random_mlp([5, 4, 3], seed=1, weight_gain=2.0)
+    with jax.enable_x64(True):
+        H, _ = _dense_hessian_and_grad(layers, X, y)
+        assert gp._sharpness(layers, X, y) == pytest.approx(np.linalg.eigvalsh(H)[-1], rel=1e-8)
+
+
+def test_backward_error_orders_and_constant():
     rng = np.random.default_rng(0)
     X, y = rng.uniform(size=(30, 64)), rng.integers(0, 10, 30)
     with jax.enable_x64(True):
-        e_flow, e_mod = gp.backward_error(X, y, [64, 8, 10], [0.2, 0.1], seed=0, substeps=32)
+        e_flow, e_mod, c = gp.backward_error(X, y, [64, 8, 10], [0.2, 0.1], seed=0, substeps=32)
+        H, g = _dense_hessian_and_grad(gp._to_numpy(gp._glorot_params([64, 8, 10], 0)), X, y)
     assert 3.0 < e_flow[0] / e_flow[1] < 5.0  # O(h²): halving h divides the error by ~4
     assert 6.0 < e_mod[0] / e_mod[1] < 10.0  # O(h³): by ~8
     assert np.all(e_mod < e_flow)
+    assert c == pytest.approx(np.linalg.norm(H @ g) / 2, rel=1e-10)
+    assert e_flow[1] / 0.1**2 == pytest.approx(c, rel=0.1)  # err/h² → ‖H∇L‖/2
 
 
-def test_gradient_descent_reaches_target_and_grad_norm_matches_jax():
+def test_gradient_descent_lands_exactly_on_the_target_loss():
     rng = np.random.default_rng(1)
     X, y = rng.uniform(size=(40, 64)), rng.integers(0, 10, 40)
     with jax.enable_x64(True):
-        layers, k = gp.gd_to_target_loss(X, y, [64, 16, 10], lr=0.5, target_loss=1.0, max_steps=2000, seed=0)
-        params = [(jnp.asarray(W), jnp.asarray(b)) for W, b in layers]
-
-        def mean_loss(p):
-            z = p[1][0] @ jnp.tanh(p[0][0] @ X.T + p[0][1][:, None]) + p[1][1][:, None]
-            return -jnp.mean(jax.nn.log_softmax(z, axis=0)[y, jnp.arange(40)])
-
-        g = jax.grad(mean_loss)(params)
-        g2_jax = float(sum(jnp.sum(a**2) + jnp.sum(b**2) for a, b in g))
-        L_jax = float(mean_loss(params))
-    L, g2 = gp.loss_and_grad_norm(layers, X, y)
-    assert 1 <= k <= 2000 and L <= 1.0
-    assert L == pytest.approx(L_jax, rel=1e-10) and g2 == pytest.approx(g2_jax, rel=1e-8)
+        init = gp._glorot_params([64, 16, 10], 0)
+        params, steps, rise = gp._gd_to_loss(init, jnp.asarray(X), jnp.asarray(y), 0.5, 1.0, 2000)
+        loss = float(gp._mean_loss(params, jnp.asarray(X), jnp.asarray(y)))
+        out = gp.igr_sweep(
+            (X, y, X[:5], y[:5]), [64, 16, 10], [0.5], [0], target_loss=1.0, max_steps=2000, hessian=False
+        )
+        missed = gp.igr_sweep(
+            (X, y, X[:5], y[:5]), [64, 16, 10], [0.5], [0], target_loss=1.0, max_steps=3, hessian=False
+        )
+    assert loss == pytest.approx(1.0, abs=1e-12)
+    k = int(np.ceil(float(steps)))  # the target is crossed during the k-th step
+    with jax.enable_x64(True):
+        p, losses = init, [float(gp._mean_loss(init, X, y))]
+        for _ in range(k):
+            p = jax.tree.map(lambda a, g: a - 0.5 * g, p, jax.grad(gp._mean_loss)(p, X, y))
+            losses.append(float(gp._mean_loss(p, X, y)))
+    assert losses[-2] > 1.0 >= losses[-1]
+    ratios = np.array(losses[1:]) / np.minimum.accumulate(losses)[:-1]  # loss over its running minimum
+    assert float(rise) == pytest.approx(ratios.max(), rel=1e-12)
+    assert out["steps"][0, 0] == pytest.approx(float(steps))
+    assert np.isnan(missed["gc"][0, 0]) and np.isnan(missed["steps"][0, 0])

@@ -59,7 +59,7 @@ def _prose_and_math(text: str) -> tuple[str, str]:
             kept.append("$$" if mode == "math" else "")
             fence, mode = None, "prose"
             continue
-        if mode != "drop" and "kexue.fm/archives" not in line:
+        if mode != "drop" and not line.startswith("Article:"):  # the article line: title, link, date
             kept.append(line)
     body = "\n".join(kept)
     for pattern in _STRIP:

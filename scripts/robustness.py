@@ -43,6 +43,8 @@ def run_chapter(md: Path) -> tuple[str, list[dict], float, str]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "claims.jsonl"
         os.environ[ROBUSTNESS_ENV] = str(out)
+        # Chapters run side by side: one BLAS thread each, or idle BLAS threads spin against each other.
+        os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"
         nb = jupytext.read(md)
         start = time.perf_counter()
         error = ""
@@ -98,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
     selected = [p.resolve() for p in args.chapters] or chapters()
+    # Longest first (by the re-run time of the last summary), so that the workers finish together.
+    last = json.loads(SUMMARY.read_text(encoding="utf-8"))["claims"] if SUMMARY.exists() else {}
+    seconds = [(e["chapter"], e.get("seconds", 0)) for e in last.values()]
+    cost = {md.stem: sum(t for ch, t in seconds if ch == md.stem) for md in selected}
+    selected.sort(key=lambda md: -cost[md.stem])
     if (args.write or args.check) and args.chapters:
         parser.error("--write and --check need the whole book (no chapter arguments)")
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:

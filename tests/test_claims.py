@@ -249,3 +249,9 @@ def test_no_rerun_happens_outside_the_robustness_run(monkeypatch, capsys):
     calls = []
     check_bound("demo-lazy", 1.0, kind="independent", lower=0.0, statement="s", rerun=calls.append)
     assert calls == []
+
+
+def test_a_value_rounded_across_its_bound_still_parses_with_margin_zero(capsys):
+    """75386 < 75387 holds, but printed with 4 digits it reads 7.539e+04: the margin is 0, not negative."""
+    check_bound("demo-edge", 75386.0, kind="identity", lower=0.0, upper=75387.0, statement="inside, barely")
+    assert _one(capsys.readouterr().out).margin == 0.0

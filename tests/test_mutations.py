@@ -19,6 +19,9 @@ from nbclient.exceptions import CellExecutionError
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
 
+# Deselected by `make test` (pyproject's addopts) and run by `make mutations` (CI runs both).
+pytestmark = pytest.mark.mutation
+
 # (chapter, module, function, wrapper): the wrapper receives the original function and returns the wrong one.
 MUTATIONS = [
     # Eq. (gp-identity) and the bound: double the left side of the inequality.
@@ -134,9 +137,50 @@ def _run_with_patch(chapter: str, module: str, function: str, wrapper: str) -> N
     client.execute()
 
 
-@pytest.mark.parametrize(("chapter", "module", "function", "wrapper"), MUTATIONS, ids=lambda v: str(v)[:40])
-def test_a_wrong_formula_fails_the_chapter(chapter, module, function, wrapper):
+def _assert_caught(chapter: str, module: str, function: str, wrapper: str) -> None:
     with pytest.raises(CellExecutionError) as info:
         _run_with_patch(chapter, module, function, wrapper)
     message = str(info.value)
     assert "ClaimError" in message, f"the chapter failed, but not at a claim:\n{message[-2000:]}"
+
+
+def _cases_of(chapter: str):
+    cases = [case[1:] for case in MUTATIONS if case[0] == chapter]
+    return pytest.mark.parametrize(("module", "function", "wrapper"), cases, ids=lambda v: str(v)[:40])
+
+
+# One class per chapter: pytest-xdist (--dist loadscope) hands each class to a worker as one unit, so the
+# chapters' mutation runs spread over the workers while a notebook's cells stay together.
+class TestGradPenalty:
+    @_cases_of("grad_penalty")
+    def test_a_wrong_formula_fails_the_chapter(self, module, function, wrapper):
+        _assert_caught("grad_penalty", module, function, wrapper)
+
+
+class TestUnargmax:
+    @_cases_of("unargmax")
+    def test_a_wrong_formula_fails_the_chapter(self, module, function, wrapper):
+        _assert_caught("unargmax", module, function, wrapper)
+
+
+class TestQuanta:
+    @_cases_of("quanta")
+    def test_a_wrong_formula_fails_the_chapter(self, module, function, wrapper):
+        _assert_caught("quanta", module, function, wrapper)
+
+
+class TestMad:
+    @_cases_of("mad")
+    def test_a_wrong_formula_fails_the_chapter(self, module, function, wrapper):
+        _assert_caught("mad", module, function, wrapper)
+
+
+class TestSkipTuning:
+    @_cases_of("skip_tuning")
+    def test_a_wrong_formula_fails_the_chapter(self, module, function, wrapper):
+        _assert_caught("skip_tuning", module, function, wrapper)
+
+
+def test_every_mutated_chapter_has_its_class():
+    classes = {"grad_penalty", "unargmax", "quanta", "mad", "skip_tuning"}
+    assert {case[0] for case in MUTATIONS} == classes

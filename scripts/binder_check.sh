@@ -22,17 +22,21 @@ pip install --quiet --upgrade "pip>=24"
 (cd "$work/repo" && bash binder/postBuild > /dev/null)
 
 cd "$work/repo"
-export JAX_PLATFORMS=cpu HF_HUB_OFFLINE=1
-count=0
-for nb in book/*.ipynb; do
+export JAX_PLATFORMS=cpu HF_HUB_OFFLINE=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+# Two notebooks at a time (each mostly runs on one core); a failure prints the end of its traceback.
+run_one() {
+  local nb=$1 start
   start=$(date +%s)
-  jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=600 \
-    --output-dir "$work/out" "$nb" > /dev/null 2>&1 || {
-      echo "binder check: $nb failed to execute in the Binder environment"
-      jupyter nbconvert --to notebook --execute --output-dir "$work/out" "$nb" 2>&1 | tail -20
-      exit 1
-    }
+  if ! jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=600 \
+      --output-dir "$work/out" "$nb" > "$work/log.$(basename "$nb")" 2>&1; then
+    echo "binder check: $nb failed to execute in the Binder environment"
+    tail -20 "$work/log.$(basename "$nb")"
+    return 1
+  fi
   echo "binder check: $nb executed in $(( $(date +%s) - start )) s"
-  count=$((count + 1))
-done
+}
+export -f run_one
+export work
+count=$(ls book/*.ipynb | wc -l)
+printf '%s\0' book/*.ipynb | xargs -0 -n 1 -P 2 bash -c 'run_one "$0"' || exit 1
 echo "binder check: $count notebooks executed in a clean virtualenv built from binder/ only"

@@ -144,43 +144,43 @@ def _assert_caught(chapter: str, module: str, function: str, wrapper: str) -> No
     assert "ClaimError" in message, f"the chapter failed, but not at a claim:\n{message[-2000:]}"
 
 
-def _cases_of(chapter: str):
-    cases = [case[1:] for case in MUTATIONS if case[0] == chapter]
-    return pytest.mark.parametrize(("module", "function", "wrapper"), cases, ids=lambda v: str(v)[:40])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Give each chapter's class the cases of its chapter."""
+    chapter = getattr(metafunc.cls, "chapter", None)
+    if chapter is not None:
+        cases = [case[1:] for case in MUTATIONS if case[0] == chapter]
+        metafunc.parametrize(("module", "function", "wrapper"), cases, ids=lambda v: str(v)[:40])
 
 
-# One class per chapter: pytest-xdist (--dist loadscope) hands each class to a worker as one unit, so the
-# chapters' mutation runs spread over the workers while a notebook's cells stay together.
-class TestGradPenalty:
-    @_cases_of("grad_penalty")
+class _Chapter:
+    """One class per chapter: pytest-xdist (--dist loadscope) hands each class to a worker as one unit, so
+    the chapters' mutation runs spread over the workers."""
+
+    chapter: str
+
     def test_a_wrong_formula_fails_the_chapter(self, module, function, wrapper):
-        _assert_caught("grad_penalty", module, function, wrapper)
+        _assert_caught(self.chapter, module, function, wrapper)
 
 
-class TestUnargmax:
-    @_cases_of("unargmax")
-    def test_a_wrong_formula_fails_the_chapter(self, module, function, wrapper):
-        _assert_caught("unargmax", module, function, wrapper)
+class TestGradPenalty(_Chapter):
+    chapter = "grad_penalty"
 
 
-class TestQuanta:
-    @_cases_of("quanta")
-    def test_a_wrong_formula_fails_the_chapter(self, module, function, wrapper):
-        _assert_caught("quanta", module, function, wrapper)
+class TestUnargmax(_Chapter):
+    chapter = "unargmax"
 
 
-class TestMad:
-    @_cases_of("mad")
-    def test_a_wrong_formula_fails_the_chapter(self, module, function, wrapper):
-        _assert_caught("mad", module, function, wrapper)
+class TestQuanta(_Chapter):
+    chapter = "quanta"
 
 
-class TestSkipTuning:
-    @_cases_of("skip_tuning")
-    def test_a_wrong_formula_fails_the_chapter(self, module, function, wrapper):
-        _assert_caught("skip_tuning", module, function, wrapper)
+class TestMad(_Chapter):
+    chapter = "mad"
+
+
+class TestSkipTuning(_Chapter):
+    chapter = "skip_tuning"
 
 
 def test_every_mutated_chapter_has_its_class():
-    classes = {"grad_penalty", "unargmax", "quanta", "mad", "skip_tuning"}
-    assert {case[0] for case in MUTATIONS} == classes
+    assert {case[0] for case in MUTATIONS} == {cls.chapter for cls in _Chapter.__subclasses__()}
